@@ -1,0 +1,57 @@
+"""The whitelist of functions diagram code may call. Each takes and returns JSON-native values."""
+from __future__ import annotations
+
+from engine import calendar
+from engine.bpmn.sandbox import is_json_native
+from engine.errors import ScriptError
+
+
+def _require_json(name: str, value) -> None:
+    if not is_json_native(value):
+        raise ScriptError(f"{name}: värdet måste vara JSON (text, tal, listor, objekt).")
+
+
+def build_helpers(runtime, case=None) -> dict:
+    """The helper functions for one command; `case` is the case whose code is running."""
+    clock = runtime.clock
+
+    def today() -> str:
+        return clock.today().isoformat()
+
+    def now() -> str:
+        return clock.now().astimezone(calendar.STOCKHOLM).isoformat()
+
+    def age_on(pnr: str, on: str | None = None) -> int:
+        return calendar.age_on(pnr, on, today=clock.today())
+
+    def start_case(process_key: str, data: dict | None = None, business_key: str | None = None) -> None:
+        _require_json("start_case", data or {})
+        from engine.cases import start_case as _start  # the commands module imports this one
+
+        parent = case.id if case is not None else None
+        runtime.defer(lambda: _start(runtime.session, process_key, dict(data or {}), user=runtime.actor,
+                                     clock=clock, business_key=business_key, parent_case_id=parent,
+                                     _runtime=runtime))
+
+    def send_message(name: str, correlation_key: str, payload: dict | None = None) -> None:
+        _require_json("send_message", payload or {})
+        from engine.cases import correlate_message
+
+        runtime.defer(lambda: correlate_message(runtime.session, name, correlation_key, dict(payload or {}),
+                                                user=runtime.actor, clock=clock, _runtime=runtime))
+
+    def notify(recipient: str, subject: str, body: str) -> None:
+        from engine.notify import queue_notification
+
+        case_id = case.id if case is not None else None
+        runtime.defer(lambda: queue_notification(runtime.session, clock, recipient=str(recipient),
+                                                 subject=str(subject), body=str(body), case_id=case_id))
+
+    return {
+        "today": today, "now": now, "age_on": age_on,
+        "add_days": calendar.add_days, "add_months": calendar.add_months, "add_years": calendar.add_years,
+        "days_between": calendar.days_between, "end_of_day": calendar.end_of_day,
+        "next_working_day": calendar.next_working_day,
+        "monthly_report_deadline": calendar.monthly_report_deadline, "anniversary": calendar.anniversary,
+        "start_case": start_case, "send_message": send_message, "notify": notify,
+    }

@@ -1,0 +1,125 @@
+"""Fire due timers, each in its own transaction, safe with any number of schedulers.
+
+A scheduler claims a due timer by locking its case row with SKIP LOCKED (PostgreSQL): a case that
+another scheduler or a caseworker is working on is skipped, never waited for, never fired twice.
+On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.bpmn.timer_clock import using_clock
+from engine.cases import _load, _park, _save, _steps
+from engine.clock import Clock
+from engine.db import is_postgresql
+from engine.events import record_event
+from engine.models import Case, WaitingTimer
+from engine.models.cases import RUNNING
+from engine.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class TimerReport:
+    fired: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest timer of a running case falls due (for re-arming the scheduler)."""
+    return session.scalar(select(func.min(WaitingTimer.due_at)).join(Case, Case.id == WaitingTimer.case_id)
+                          .where(Case.status == RUNNING))
+
+
+def claim_due_timer(session: Session, now: datetime) -> WaitingTimer | None:
+    """The earliest due timer whose case nobody else holds, with that case row locked."""
+    statement = (select(WaitingTimer).join(Case, Case.id == WaitingTimer.case_id)
+                 .where(WaitingTimer.due_at <= now, Case.status == RUNNING)
+                 .order_by(WaitingTimer.due_at, WaitingTimer.id).limit(1))
+    if is_postgresql(session):
+        statement = statement.with_for_update(of=Case, skip_locked=True)
+    return session.scalars(statement).first()
+
+
+def fire_timer(session: Session, timer: WaitingTimer, *, clock: Clock) -> Case:
+    """Wake the case that owns `timer` (already claimed) and run it as far as it goes."""
+    runtime = Runtime(session=session, clock=clock, actor="system")
+    case = session.get(Case, timer.case_id)
+    workflow = _load(case, runtime)
+    element_id, task_id, due_at = timer.element_id, timer.task_id, timer.due_at
+    record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=element_id,
+                 task_id=task_id, data={"due_at": due_at.isoformat()})
+
+    def wake():
+        with using_clock(clock):
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+
+    _steps(workflow, case, runtime, first=wake)
+    _save(case, workflow, runtime)
+    still = session.scalars(select(WaitingTimer).where(WaitingTimer.case_id == case.id,
+                                                       WaitingTimer.task_id == task_id,
+                                                       WaitingTimer.due_at <= clock.now())).first()
+    if still is not None and case.status == RUNNING:
+        # The engine did not accept the timer as due; never spin on it forever.
+        still.attempts += 1
+        if still.attempts >= MAX_ATTEMPTS:
+            _park(case, RuntimeError(f"Timern {element_id} kunde inte utlösas efter {MAX_ATTEMPTS} försök."),
+                  runtime)
+            _save(case, workflow, runtime)
+    return case
+
+
+def fire_due_timers(session_factory: sessionmaker, *, clock: Clock, limit: int | None = None,
+                    on_fired=None) -> TimerReport:
+    """Fire every timer due at clock.now(), earliest first, one transaction each.
+    A failing case is parked with its error and does not stop the others."""
+    report = TimerReport()
+    while limit is None or report.fired + report.failed < limit:
+        case_id = None
+        with session_factory() as session:
+            try:
+                with session.begin():
+                    timer = claim_due_timer(session, clock.now())
+                    if timer is None:
+                        break
+                    case_id = timer.case_id
+                    case = fire_timer(session, timer, clock=clock)
+                    if case.status == "error":
+                        report.failed += 1
+                        report.errors.append(f"case {case.id}: {case.failure['message']}")
+                    else:
+                        report.fired += 1
+            except Exception as exc:  # noqa: BLE001 - one bad case must not stop the sweep
+                log.exception("timer sweep: firing failed")
+                report.failed += 1
+                report.errors.append(str(exc))
+                if not _park_after_crash(session_factory, case_id, clock, exc):
+                    break
+        if on_fired is not None:
+            on_fired(report)
+    return report
+
+
+def _park_after_crash(session_factory, case_id, clock, exc) -> bool:
+    """Record an unexpected firing error on its case so the sweep can go on; False if impossible."""
+    if case_id is None:
+        return False
+    try:
+        with session_factory() as session, session.begin():
+            case = session.get(Case, case_id)
+            if case is None or case.status != RUNNING:
+                return True
+            _park(case, exc, Runtime(session=session, clock=clock, actor="system"))
+        return True
+    except Exception:  # noqa: BLE001 - the database itself is gone; the caller retries later
+        log.exception("timer sweep: could not record the failure")
+        return False

@@ -1,0 +1,101 @@
+"""The `kompis` command: a Flask CLI group with the engine's admin commands."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from engine.deployments import collect_bundle, deploy, deploy_builtin_processes, validate
+from engine.errors import InvalidModel, KompisError
+from engine.migrate import upgrade
+from engine.runtime import default_forms
+from web import create_app, database
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def cli():
+    """Kompis: BPMN-driven case engine for the kontaktperson service."""
+
+
+def _fail(message: str, errors=()) -> None:
+    click.echo(f"Fel: {message}", err=True)
+    for error in errors:
+        click.echo(f"  {error}", err=True)
+    sys.exit(1)
+
+
+@cli.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Create or migrate the schema, then deploy the built-in processes that have no version yet."""
+    from flask import current_app
+
+    try:
+        upgrade(current_app.config.get("DATABASE_URL"))
+    except Exception as exc:  # noqa: BLE001 - the person needs the reason, not a traceback
+        _fail(f"kunde inte uppgradera databasen: {exc}")
+    with database.sessions().begin() as session:
+        try:
+            created = deploy_builtin_processes(session, clock=database.clock(), forms=default_forms())
+        except InvalidModel as exc:
+            _fail(exc.message, exc.errors)
+    click.echo("Databasen är uppdaterad.")
+    for deployment in created:
+        click.echo(f"Driftsatte {deployment.process_key} version {deployment.version}.")
+
+
+@cli.group()
+def models():
+    """Process models (BPMN/DMN)."""
+
+
+def _bundle(file: str) -> tuple[dict, str]:
+    path = Path(file)
+    if not path.is_file():
+        _fail(f"filen {file} finns inte")
+    try:
+        return collect_bundle(path), path.name
+    except InvalidModel as exc:
+        _fail(exc.message, exc.errors)
+
+
+@models.command("validate")
+@click.argument("file")
+def models_validate(file):
+    """Check FILE (and the DMN / called-process files beside it); list every problem."""
+    files, main = _bundle(file)
+    try:
+        compiled = validate(files, main, forms=default_forms())
+    except InvalidModel as exc:
+        _fail(exc.message, exc.errors)
+    click.echo(f"{main}: processen '{compiled.process_key}' är giltig ({len(files)} fil(er)).")
+
+
+@models.command("deploy")
+@click.argument("file")
+@click.option("--note", default="", help="Why this version (shown in the version list).")
+@click.option("--user", "user", default="cli", help="Who deploys (for the log).")
+@with_appcontext
+def models_deploy(file, note, user):
+    """Validate FILE and deploy it as a new immutable version."""
+    files, main = _bundle(file)
+    with database.sessions().begin() as session:
+        try:
+            deployment, created = deploy(session, files, main, user=user, clock=database.clock(), note=note,
+                                         forms=default_forms())
+        except InvalidModel as exc:
+            _fail(exc.message, exc.errors)
+        except KompisError as exc:
+            _fail(exc.message)
+        key, version = deployment.process_key, deployment.version
+    if created:
+        click.echo(f"Driftsatte {key} version {version}.")
+    else:
+        click.echo(f"Oförändrad: {key} version {version} har redan exakt detta innehåll.")

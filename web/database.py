@@ -1,0 +1,46 @@
+"""One SQLAlchemy engine per app; one session per request, committed by the route, closed at teardown."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock, SimulatedClock, SystemClock
+from engine.db import make_engine, make_session_factory
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config.get("DATABASE_URL"))
+    app.extensions["kompis"] = {
+        "engine": engine,
+        "sessions": make_session_factory(engine),
+        "clock": _make_clock(app.config.get("KOMPIS_CLOCK", "real")),
+    }
+    app.teardown_appcontext(_close_session)
+
+
+def _make_clock(kind: str) -> Clock:
+    if kind == "simulated":
+        return SimulatedClock()
+    if kind != "real":
+        raise ValueError(f"KOMPIS_CLOCK must be 'real' or 'simulated', not {kind!r}")
+    return SystemClock()
+
+
+def session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["kompis"]["sessions"]()
+    return g.db_session
+
+
+def sessions():
+    return current_app.extensions["kompis"]["sessions"]
+
+
+def clock() -> Clock:
+    return current_app.extensions["kompis"]["clock"]
+
+
+def _close_session(_exc) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
