@@ -336,7 +336,8 @@ def correlate_message(session: Session, name: str, correlation_key: str | None, 
         return [deliver_message(session, case_id, name, payload, user=user, clock=clock, _runtime=runtime)
                 for case_id in case_ids]
     process_key = process_started_by(session, name)
-    case = start_case(session, process_key, {}, user=user, clock=clock, business_key=correlation_key,
+    # A message that starts a case also gives it its start data.
+    case = start_case(session, process_key, payload, user=user, clock=clock, business_key=correlation_key,
                       _runtime=runtime)
     if case.status != RUNNING:
         return [case]

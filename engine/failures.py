@@ -7,14 +7,14 @@ from engine.errors import ScriptError
 
 
 def _root_cause(exc: BaseException) -> BaseException:
+    # SpiffWorkflow wraps the real error without keeping it; Python's chaining still has it.
     seen = set()
     while id(exc) not in seen:
         seen.add(id(exc))
-        inner = getattr(exc, "exception", None)
-        if isinstance(inner, BaseException):
-            exc = inner
-            continue
-        break
+        inner = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
     return exc
 
 

@@ -12,7 +12,7 @@ from engine.deployments import compiled_model
 from engine.errors import NoWaitingCase
 from engine.models import Case, Deployment, WaitingMessage
 
-_start_messages: dict[int, frozenset[str]] = {}
+_start_messages: dict[tuple[int, str], frozenset[str]] = {}
 _lock = threading.Lock()
 
 
@@ -30,7 +30,7 @@ def cases_waiting_for(session: Session, name: str, correlation_key: str | None) 
 def start_messages(deployment: Deployment) -> frozenset[str]:
     """Names of the messages that start this version of a process."""
     with _lock:
-        cached = _start_messages.get(deployment.id)
+        cached = _start_messages.get((deployment.id, deployment.sha256))
     if cached is None:
         spec = compiled_model(deployment).spec
         cached = frozenset(
@@ -38,7 +38,7 @@ def start_messages(deployment: Deployment) -> frozenset[str]:
             if isinstance(ts, StartEvent) and isinstance(getattr(ts, "event_definition", None),
                                                           MessageEventDefinition))
         with _lock:
-            _start_messages[deployment.id] = cached
+            _start_messages[(deployment.id, deployment.sha256)] = cached
     return cached
 
 

@@ -131,8 +131,17 @@ def _check_user_task(errors, file_name, node, forms):
         _check_code(errors, file_name, node, assignee, "eval", "Handläggare (assignee)")
 
 
+RESERVED_IDS = {"Start", "End", "Root"}
+
+
 def _check_bpmn_rules(errors, file_name, tree, forms, known_processes, known_decisions):
     root = tree.getroot()
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        for node in process.iter():
+            if node.get("id") in RESERVED_IDS:
+                errors.append(ElementError(node.get("id"), node.sourceline,
+                                           f"Id:t '{node.get('id')}' är reserverat av motorn; byt till t.ex. "
+                                           f"'{node.get('id')}Event'.", file_name))
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression"):
         _check_code(errors, file_name, node.getparent(), node.text, "eval", "Villkoret")
     for node in root.iter(f"{{{BPMN_NS}}}scriptTask"):
