@@ -44,6 +44,12 @@ class KompisPolicy(RestrictingNodeTransformer):
 
     visit_TryStar = visit_Try
 
+    def visit_Import(self, node):
+        self.error(node, "import is not allowed in diagram code; use the helper functions.")
+        return node
+
+    visit_ImportFrom = visit_Import
+
     def visit_ClassDef(self, node):
         self.error(node, "Classes are not allowed in diagram code.")
         return node

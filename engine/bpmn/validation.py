@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import datetime
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -85,7 +86,8 @@ def _check_timer(errors, file_name, timer_node):
             elif source and source[0] == "P":
                 reason = f"Tidsuttryck måste stå inom citattecken, t.ex. \"{source}\"."
         if reason:
-            errors.append(ElementError(_owner_id(timer_node), expr.sourceline, f"{what}: {reason}", file_name))
+            event_id = timer_node.getparent().get("id") or _owner_id(timer_node)
+            errors.append(ElementError(event_id, expr.sourceline, f"{what}: {reason}", file_name))
         return
 
 
@@ -96,7 +98,8 @@ def _timer_literal_problem(kind: str, literal: str) -> str | None:
         elif kind == "timeCycle":
             TimerEventDefinition.parse_iso_recurring_interval(literal)
         else:
-            parsed = TimerEventDefinition.get_datetime(literal)
+            # SpiffWorkflow would read a naive time with a UTC offset fixed at import (no DST).
+            parsed = datetime.fromisoformat(literal)
             if parsed.tzinfo is None:
                 return "Datum och tid måste ha en tidszon, t.ex. 2026-03-01T23:59:00+01:00."
     except Exception:  # SpiffWorkflow raises a bare Exception('Invalid duration')
@@ -225,7 +228,7 @@ def compile_bundle(files: dict[str, bytes | str], main_file: str, forms=None) ->
     if errors:
         raise InvalidModel("Modellen kan inte läsas.", errors)
     if main_file not in trees:
-        raise InvalidModel("Huvudfilen saknas.", [ElementError(None, None, "main file missing", main_file)])
+        raise InvalidModel("Huvudfilen saknas.", [ElementError(None, None, "Huvudfilen saknas i paketet.", main_file)])
     main_tree = trees[main_file]
     keys = executable_process_ids(main_tree)
     if not keys:

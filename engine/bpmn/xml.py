@@ -23,20 +23,20 @@ def parse_xml(content: bytes | str, file_name: str = "", max_bytes: int = MAX_MO
     if len(data) > max_bytes:
         raise InvalidModel(
             f"{file_name or 'filen'} är för stor ({len(data)} byte; högst {max_bytes})",
-            [ElementError(None, None, f"file is larger than the limit of {max_bytes} bytes", file_name)])
+            [ElementError(None, None, f"Filen är större än gränsen på {max_bytes} byte.", file_name)])
     match = _DOCTYPE.search(data) or _ENTITY.search(data)
     if match:
         line = data.count(b"\n", 0, match.start()) + 1
         raise InvalidModel(
             "DOCTYPE och entiteter är inte tillåtna i modellfiler",
-            [ElementError(None, line, "<!DOCTYPE> and <!ENTITY> are not allowed in model files", file_name)])
+            [ElementError(None, line, "<!DOCTYPE> och <!ENTITY> är inte tillåtna i modellfiler.", file_name)])
     try:
         return etree.ElementTree(etree.fromstring(data, _parser()))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         raise InvalidModel(
             f"Felaktig XML i {file_name or 'filen'}: {exc.msg}",
-            [ElementError(None, line, f"malformed XML: {exc.msg}", file_name)]) from None
+            [ElementError(None, line, f"Felaktig XML: {exc.msg}", file_name)]) from None
 
 
 def line_of(tree: etree._ElementTree, element_id: str | None) -> int | None:

@@ -1,0 +1,86 @@
+"""Firing due timers: on time, in due order, once, and a failing case does not stop the others."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+import engine
+from engine.deployments import deploy
+from engine.models import Case, Event, OpenTask, WaitingTimer
+from tests.bpmn_text import timer_process
+
+
+def failing_after_timer() -> str:
+    text = timer_process('"P1D"', key="fragile")
+    return text.replace(
+        '<bpmn:userTask id="After" name="Efter timern" camunda:formKey="note"><bpmn:incoming>F2</bpmn:incoming>\n'
+        '      <bpmn:outgoing>F3</bpmn:outgoing></bpmn:userTask>',
+        '<bpmn:scriptTask id="After" name="Räkna"><bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>'
+        '<bpmn:script>x = 1 / 0</bpmn:script></bpmn:scriptTask>')
+
+
+def setup_processes(sessions, clock):
+    with sessions.begin() as session:
+        deploy(session, {"t.bpmn": timer_process('"P1D"')}, "t.bpmn", user="owner", clock=clock)
+        deploy(session, {"f.bpmn": failing_after_timer()}, "f.bpmn", user="owner", clock=clock)
+
+
+def start(sessions, clock, key):
+    with sessions.begin() as session:
+        return engine.start_case(session, key, {}, user="anna", clock=clock).id
+
+
+def test_timer_does_not_fire_before_it_is_due_and_fires_once_after(sessions, clock):
+    setup_processes(sessions, clock)
+    case_id = start(sessions, clock, "timed")
+    with sessions() as session:
+        due = session.scalars(select(WaitingTimer.due_at)).one()
+        assert engine.next_due_at(session) == due
+    clock.set(due - timedelta(seconds=1))
+    assert engine.fire_due_timers(sessions, clock=clock).fired == 0
+    clock.set(due)
+    assert engine.fire_due_timers(sessions, clock=clock).fired == 1
+    assert engine.fire_due_timers(sessions, clock=clock).fired == 0
+    with sessions() as session:
+        assert session.scalars(select(OpenTask.case_id)).all() == [case_id]
+        assert session.scalars(select(WaitingTimer)).all() == []
+
+
+def test_after_downtime_overdue_timers_fire_in_due_order(sessions, clock):
+    setup_processes(sessions, clock)
+    ids = []
+    for _ in range(5):
+        ids.append(start(sessions, clock, "timed"))
+        clock.advance(timedelta(hours=3))
+    clock.advance(timedelta(days=30))  # the scheduler was down for a month
+    report = engine.fire_due_timers(sessions, clock=clock)
+    assert (report.fired, report.failed) == (5, 0)
+    with sessions() as session:
+        fired = session.scalars(select(Event.case_id).where(Event.kind == "timer_fired").order_by(Event.id)).all()
+    assert fired == ids
+
+
+def test_a_failing_case_is_parked_and_the_others_still_fire(sessions, clock):
+    setup_processes(sessions, clock)
+    good_before = start(sessions, clock, "timed")
+    bad = start(sessions, clock, "fragile")
+    good_after = start(sessions, clock, "timed")
+    clock.advance(timedelta(days=2))
+    report = engine.fire_due_timers(sessions, clock=clock)
+    assert (report.fired, report.failed) == (2, 1)
+    assert "Division med noll" in report.errors[0]
+    with sessions() as session:
+        assert session.get(Case, bad).status == "error"
+        assert session.get(Case, bad).failure["element_id"] == "After"
+        assert sorted(session.scalars(select(OpenTask.case_id)).all()) == sorted([good_before, good_after])
+    assert engine.fire_due_timers(sessions, clock=clock).failed == 0  # the parked case is not retried
+
+
+def test_limit_bounds_one_sweep(sessions, clock):
+    setup_processes(sessions, clock)
+    for _ in range(3):
+        start(sessions, clock, "timed")
+    clock.advance(timedelta(days=2))
+    assert engine.fire_due_timers(sessions, clock=clock, limit=2).fired == 2
+    assert engine.fire_due_timers(sessions, clock=clock).fired == 1
