@@ -1,6 +1,6 @@
 """Make SpiffWorkflow's timers read the engine's Clock.
 
-SpiffWorkflow decides whether a timer is due with `datetime.now(timezone.utc)` inside its timer
+SpiffWorkflow decides whether a timer is due by reading the wall clock inside its timer
 module and offers no hook. We swap that module's `datetime` name for a subclass whose `now()`
 asks the clock of the command that is running (a context variable, so threads don't mix).
 """

@@ -1,0 +1,67 @@
+"""`kompis models validate|deploy FILE` and `kompis db upgrade`: element-level errors, non-zero exit."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from engine.models import Deployment
+from tests.bpmn_text import script_process
+from web.cli import cli
+
+
+@pytest.fixture
+def runner(db_url, sessions, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return CliRunner()
+
+
+def test_validate_lists_each_error_with_element_and_line(runner, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(script_process("import os").replace(' camunda:formKey="note"', ""))
+    result = runner.invoke(cli, ["models", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert "Modellen har 2 fel" in result.output
+    assert "bad.bpmn:6 [Script] Skriptet:" in result.output
+    assert "[Check] Användaruppgiften saknar formulär" in result.output
+
+
+def test_validate_accepts_a_good_model(runner, tmp_path):
+    good = tmp_path / "good.bpmn"
+    good.write_text(script_process("x = 1"))
+    result = runner.invoke(cli, ["models", "validate", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "'scripted' är giltig" in result.output
+
+
+def test_validate_missing_file(runner):
+    result = runner.invoke(cli, ["models", "validate", "/nonexistent.bpmn"])
+    assert result.exit_code == 1 and "finns inte" in result.output
+
+
+def test_deploy_stores_a_version_and_refuses_a_broken_one(runner, tmp_path, sessions):
+    path = tmp_path / "p.bpmn"
+    path.write_text(script_process("x = 1"))
+    result = runner.invoke(cli, ["models", "deploy", str(path), "--note", "Första"])
+    assert result.exit_code == 0, result.output
+    assert "Driftsatte scripted version 1" in result.output
+    path.write_text("<bpmn:definitions")
+    result = runner.invoke(cli, ["models", "deploy", str(path)])
+    assert result.exit_code == 1 and "Felaktig XML" in result.output
+    with sessions() as session:
+        assert session.scalars(select(Deployment.note)).all() == ["Första"]
+
+
+def test_db_upgrade_on_an_empty_database_creates_the_schema(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Databasen är uppdaterad" in result.output
+    from sqlalchemy import inspect
+    from engine.db import make_engine
+
+    engine = make_engine(url)
+    assert {"cases", "open_tasks", "waiting_timers", "waiting_messages", "events", "deployments"} <= \
+        set(inspect(engine).get_table_names())
+    engine.dispose()
