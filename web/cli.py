@@ -15,8 +15,10 @@ from web import create_app, database
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
-def cli():
+@click.pass_context
+def cli(ctx):
     """Kompis: BPMN-driven case engine for the kontaktperson service."""
+    ctx.call_on_close(database.dispose_all)
 
 
 def _fail(message: str, errors=()) -> None:

@@ -1,6 +1,8 @@
 """One SQLAlchemy engine per app; one session per request, committed by the route, closed at teardown."""
 from __future__ import annotations
 
+import weakref
+
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
@@ -8,8 +10,12 @@ from engine.clock import Clock, SimulatedClock, SystemClock
 from engine.db import make_engine, make_session_factory
 
 
+_engines: "weakref.WeakSet" = weakref.WeakSet()
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config.get("DATABASE_URL"))
+    _engines.add(engine)
     app.extensions["kompis"] = {
         "engine": engine,
         "sessions": make_session_factory(engine),
@@ -38,6 +44,12 @@ def sessions():
 
 def clock() -> Clock:
     return current_app.extensions["kompis"]["clock"]
+
+
+def dispose_all() -> None:
+    """Close pooled connections of every app's engine (end of a CLI command, end of tests)."""
+    for engine in list(_engines):
+        engine.dispose()
 
 
 def _close_session(_exc) -> None:

@@ -25,9 +25,9 @@ def test_fifty_concurrent_completions_of_one_task_have_exactly_one_winner(sessio
         barrier.wait()
         try:
             with sessions.begin() as session:
-                engine.complete_task(session, task_id, {"approved": True, "points": n % 10}, user=f"user{n}",
+                engine.complete_task(session, task_id, {"approved": True, "points": 9}, user=f"user{n}",
                                      clock=clock)
-            result = "won"
+            result = f"won:user{n}"
         except Conflict as exc:
             result = type(exc).__name__
         with lock:
@@ -40,11 +40,13 @@ def test_fifty_concurrent_completions_of_one_task_have_exactly_one_winner(sessio
         thread.join(timeout=60)
 
     assert len(outcomes) == 50
-    assert outcomes.count("won") == 1
-    assert set(outcomes) - {"won"} <= {"TaskNotOpen", "StaleCase"}
+    winners = [o for o in outcomes if o.startswith("won:")]
+    assert len(winners) == 1
+    assert set(outcomes) - set(winners) <= {"TaskNotOpen", "StaleCase"}
     with sessions() as session:
         completions = session.scalars(select(Event).where(Event.kind == "task_completed")).all()
         assert len(completions) == 1
+        assert completions[0].actor == winners[0].removeprefix("won:")
         assert session.get(Case, case_id).status == "running"
         assert len(session.scalars(select(WaitingMessage)).all()) == 1  # one path taken, once
 
