@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine import calendar
+from engine import calendar, timer_signal
 from engine.clock import STOCKHOLM
 from engine.models import Case, OpenTask, WaitingMessage, WaitingTimer
 
@@ -128,8 +128,10 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime) -> 
         if row is None:
             session.add(WaitingTimer(case_id=case.id, task_id=task_id, element_id=task.task_spec.name,
                                      due_at=due, attempts=0))
+            timer_signal.scheduled(session, due)
         elif row.due_at != due:
             row.due_at, row.attempts = due, 0  # a cycle timer moved on to its next fire
+            timer_signal.scheduled(session, due)
 
     session.execute(delete(WaitingMessage).where(WaitingMessage.case_id == case.id))
     for task_id, (task, name, key) in messages.items():

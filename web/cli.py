@@ -101,3 +101,78 @@ def models_deploy(file, note, user):
         click.echo(f"Driftsatte {key} version {version}.")
     else:
         click.echo(f"Oförändrad: {key} version {version} har redan exakt detta innehåll.")
+
+
+@cli.command("scheduler")
+@click.option("--poll", "poll_seconds", default=5.0, show_default=True, help="Safety poll interval in seconds.")
+@click.option("--until-idle", is_flag=True, help="Fire everything due now, then exit.")
+@with_appcontext
+def scheduler_command(poll_seconds, until_idle):
+    """Fire timers and send notifications (run any number of these on PostgreSQL)."""
+    import logging
+    import signal
+    import threading
+
+    from engine.scheduler import TimerScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    scheduler = TimerScheduler(database.sessions(), database.clock(), poll_seconds=poll_seconds)
+    if until_idle:
+        totals = scheduler.run_until_idle()
+        click.echo(f"Utlöste {totals.fired} timrar ({totals.failed} misslyckades).")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    scheduler.start()
+    click.echo(f"Schemaläggaren körs (kontroll var {poll_seconds:g} s). Avsluta med Ctrl-C.")
+    stop.wait()
+    scheduler.shutdown()
+
+
+@cli.group("clock")
+def clock_group():
+    """The simulated clock (KOMPIS_CLOCK=simulated)."""
+
+
+@clock_group.command("show")
+@with_appcontext
+def clock_show():
+    """Print the engine's current time."""
+    from engine.clock import STOCKHOLM
+
+    click.echo(database.clock().now().astimezone(STOCKHOLM).isoformat())
+
+
+@clock_group.command("advance")
+@click.argument("duration")
+@with_appcontext
+def clock_advance(duration):
+    """Move the simulated clock forward by DURATION (ISO 8601: P3M, P1Y, P10D, PT5H), firing every
+    timer that falls due on the way, in due order."""
+    from engine.clock import STOCKHOLM
+    from engine.errors import ClockError
+    from engine.simulation import advance_clock
+
+    clock = database.clock()
+    if not hasattr(clock, "set"):
+        _fail("klockan är verklig. Starta med KOMPIS_CLOCK=simulated för att kunna flytta tiden.")
+    try:
+        start = clock.now()
+        from engine.clock_store import add_duration
+
+        target = add_duration(start, duration)
+    except ClockError as exc:
+        _fail(exc.message)
+    total = max(1, int((target - start).total_seconds()))
+    with click.progressbar(length=total, label="Flyttar klockan", show_pos=False) as bar:
+        done = {"seconds": 0}
+
+        def progress(report):
+            elapsed = int((clock.now() - start).total_seconds())
+            bar.update(max(0, elapsed - done["seconds"]))
+            done["seconds"] = elapsed
+
+        report = advance_clock(database.sessions(), clock, duration, on_progress=progress)
+    click.echo(f"Klockan är nu {report.end.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}. "
+               f"Utlöste {report.fired} timrar ({report.failed} misslyckades).")

@@ -6,11 +6,13 @@ import weakref
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from engine.clock import Clock, SimulatedClock, SystemClock
+from engine.clock import Clock, SystemClock
+from engine.clock_store import StoredClock
 from engine.db import make_engine, make_session_factory
 
 
 _engines: "weakref.WeakSet" = weakref.WeakSet()
+_clocks: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def init_app(app: Flask) -> None:
@@ -19,14 +21,16 @@ def init_app(app: Flask) -> None:
     app.extensions["kompis"] = {
         "engine": engine,
         "sessions": make_session_factory(engine),
-        "clock": _make_clock(app.config.get("KOMPIS_CLOCK", "real")),
+        "clock": app.config.get("KOMPIS_CLOCK_OBJECT") or _make_clock(app.config.get("KOMPIS_CLOCK", "real"), engine),
     }
     app.teardown_appcontext(_close_session)
 
 
-def _make_clock(kind: str) -> Clock:
+def _make_clock(kind: str, engine) -> Clock:
     if kind == "simulated":
-        return SimulatedClock()
+        clock = StoredClock(engine)  # shared with the scheduler and `kompis clock advance`
+        _clocks.add(clock)
+        return clock
     if kind != "real":
         raise ValueError(f"KOMPIS_CLOCK must be 'real' or 'simulated', not {kind!r}")
     return SystemClock()
@@ -50,6 +54,8 @@ def dispose_all() -> None:
     """Close pooled connections of every app's engine (end of a CLI command, end of tests)."""
     for engine in list(_engines):
         engine.dispose()
+    for clock in list(_clocks):
+        clock.dispose()
 
 
 def _close_session(_exc) -> None:

@@ -1,9 +1,10 @@
 """All tables, imported once so that Base.metadata knows every one of them."""
 from engine.models.cases import Case
+from engine.models.clock import ClockState
 from engine.models.deployments import Deployment
 from engine.models.events import Event
 from engine.models.notifications import Notification
 from engine.models.tasks import OpenTask
 from engine.models.waits import WaitingMessage, WaitingTimer
 
-__all__ = ["Case", "Deployment", "Event", "Notification", "OpenTask", "WaitingMessage", "WaitingTimer"]
+__all__ = ["Case", "ClockState", "Deployment", "Event", "Notification", "OpenTask", "WaitingMessage", "WaitingTimer"]
