@@ -84,7 +84,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (see make_session_factory(read_only=True)) must not queue behind writers.
+        if connection.get_execution_options().get("kompis_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_postgresql(session_or_engine) -> bool:
@@ -92,5 +96,9 @@ def is_postgresql(session_or_engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions for commands (SQLite: write lock taken at BEGIN), or for pages and polls that only read
+    (`read_only`: never wait for a writer; a write through one fails on SQLite)."""
+    if read_only:
+        engine = engine.execution_options(kompis_read_only=True)
     return sessionmaker(engine, expire_on_commit=False)

@@ -49,10 +49,15 @@ def claim_due_timer(session: Session, now: datetime) -> WaitingTimer | None:
     return session.scalars(statement).first()
 
 
-def fire_timer(session: Session, timer: WaitingTimer, *, clock: Clock) -> Case:
-    """Wake the case that owns `timer` (already claimed) and run it as far as it goes."""
+def fire_timer(session: Session, timer: WaitingTimer, *, clock: Clock) -> Case | None:
+    """Wake the case that owns `timer` (its case row locked) and run it as far as it goes.
+    Returns None when another scheduler fired it first."""
+    # The claim's snapshot may predate another scheduler's commit; under the case lock, look again.
+    timer = session.get(WaitingTimer, timer.id, populate_existing=True)
+    if timer is None or timer.due_at > clock.now():
+        return None
     runtime = Runtime(session=session, clock=clock, actor="system")
-    case = session.get(Case, timer.case_id)
+    case = session.get(Case, timer.case_id, populate_existing=True)
     workflow = _load(case, runtime)
     element_id, task_id, due_at = timer.element_id, timer.task_id, timer.due_at
     record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=element_id,
@@ -93,6 +98,8 @@ def fire_due_timers(session_factory: sessionmaker, *, clock: Clock, limit: int |
                         break
                     case_id = timer.case_id
                     case = fire_timer(session, timer, clock=clock)
+                    if case is None:
+                        continue
                     if case.status == "error":
                         report.failed += 1
                         report.errors.append(f"case {case.id}: {case.failure['message']}")

@@ -58,6 +58,12 @@ def sessions(db_engine):
 
 
 @pytest.fixture
+def readers(db_engine, sessions):
+    """Read-only sessions: they never queue behind a writer (SQLite) and see committed data."""
+    return make_session_factory(db_engine, read_only=True)
+
+
+@pytest.fixture
 def clock():
     return SimulatedClock(datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc))
 
