@@ -47,7 +47,24 @@ def build_helpers(runtime, case=None) -> dict:
         runtime.defer(lambda: queue_notification(runtime.session, clock, recipient=str(recipient),
                                                  subject=str(subject), body=str(body), case_id=case_id))
 
+    def registry():
+        from engine.registry import Registry
+
+        return Registry(runtime.session, clock, runtime.actor, case.id if case is not None else None)
+
+    def rank_volunteers(client_id: int) -> list:
+        from engine.matching import rank_volunteers as rank
+
+        return rank(runtime.session, client_id, clock.today())
+
+    domain = {
+        name: (lambda name: lambda *args: getattr(registry(), name)(*args))(name)
+        for name in ("register_volunteer", "set_volunteer_status", "register_client", "create_assignment",
+                     "update_assignment", "set_assignment_status", "record_payment_basis")
+    }
+
     return {
+        **domain, "rank_volunteers": rank_volunteers,
         "today": today, "now": now, "age_on": age_on,
         "add_days": calendar.add_days, "add_months": calendar.add_months, "add_years": calendar.add_years,
         "days_between": calendar.days_between, "end_of_day": calendar.end_of_day,
