@@ -28,6 +28,45 @@ def _fail(message: str, errors=()) -> None:
     sys.exit(1)
 
 
+def _prepare_database() -> list:
+    """Migrate the schema and deploy built-in processes that have no version yet."""
+    from flask import current_app
+
+    try:
+        upgrade(current_app.config.get("DATABASE_URL"))
+    except Exception as exc:  # noqa: BLE001 - the person needs the reason, not a traceback
+        _fail(f"kunde inte uppgradera databasen: {exc}")
+    with database.sessions().begin() as session:
+        try:
+            return deploy_builtin_processes(session, clock=database.clock(), forms=default_forms())
+        except InvalidModel as exc:
+            _fail(exc.message, exc.errors)
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not fire timers in this process.")
+@with_appcontext
+def run_command(host, port, no_scheduler):
+    """Development server with the scheduler inside (production: gunicorn + `kompis scheduler`)."""
+    from flask import current_app
+
+    from engine.scheduler import TimerScheduler
+
+    for deployment in _prepare_database():
+        click.echo(f"Driftsatte {deployment.process_key} version {deployment.version}.")
+    scheduler = None
+    if not no_scheduler:
+        scheduler = TimerScheduler(database.sessions(), database.clock())
+        scheduler.start()
+    try:
+        current_app.run(host=host, port=port, use_reloader=False, debug=False, threaded=True)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
 @cli.group()
 def db():
     """Database schema."""
@@ -37,17 +76,7 @@ def db():
 @with_appcontext
 def db_upgrade():
     """Create or migrate the schema, then deploy the built-in processes that have no version yet."""
-    from flask import current_app
-
-    try:
-        upgrade(current_app.config.get("DATABASE_URL"))
-    except Exception as exc:  # noqa: BLE001 - the person needs the reason, not a traceback
-        _fail(f"kunde inte uppgradera databasen: {exc}")
-    with database.sessions().begin() as session:
-        try:
-            created = deploy_builtin_processes(session, clock=database.clock(), forms=default_forms())
-        except InvalidModel as exc:
-            _fail(exc.message, exc.errors)
+    created = _prepare_database()
     click.echo("Databasen är uppdaterad.")
     for deployment in created:
         click.echo(f"Driftsatte {deployment.process_key} version {deployment.version}.")
