@@ -205,3 +205,83 @@ def clock_advance(duration):
         report = advance_clock(database.sessions(), clock, duration, on_progress=progress)
     click.echo(f"Klockan är nu {report.end.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}. "
                f"Utlöste {report.fired} timrar ({report.failed} misslyckades).")
+
+
+@cli.group("users")
+def users_group():
+    """People who sign in."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["caseworker", "unit_manager", "process_owner", "admin"]))
+@click.option("--group", "groups", multiple=True, help="A group (lane / candidate group); repeat for several.")
+@click.option("--password", default=None, help="At least 10 characters; without it one is generated and printed.")
+@click.option("--name", "display_name", default="", help="Full name shown in the app.")
+@with_appcontext
+def users_add(username, role, groups, password, display_name):
+    """Add a user with a role and groups."""
+    from engine.users import create_user
+
+    with database.sessions().begin() as session:
+        try:
+            user, chosen = create_user(session, username, role=role, groups=list(groups), password=password,
+                                       clock=database.clock(), display_name=display_name)
+        except KompisError as exc:
+            _fail(exc.message, [f"{k}: {' '.join(v)}" for k, v in getattr(exc, "errors", {}).items()])
+    click.echo(f"Skapade {user.username} ({user.role}; grupper: {', '.join(user.groups) or 'inga'}).")
+    if password is None:
+        click.echo(f"Lösenord (visas bara nu): {chosen}")
+
+
+@cli.group("token")
+def token_group():
+    """API tokens (bearer)."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--expires", default=None, help="Lifetime such as 90d, 12h or 2w (default: no expiry).")
+@with_appcontext
+def token_create(username, expires):
+    """Create a token for USERNAME; it is printed once, as the last word."""
+    from engine.users import create_token, parse_expiry
+
+    with database.sessions().begin() as session:
+        try:
+            token = create_token(session, username, clock=database.clock(),
+                                 expires=parse_expiry(expires) if expires else None)
+        except KompisError as exc:
+            _fail(exc.message)
+    click.echo(f"Token för {username} (visas bara nu): {token}")
+
+
+@token_group.command("list")
+@with_appcontext
+def token_list():
+    """List tokens (prefix, owner, created, expires, revoked)."""
+    from sqlalchemy import select
+
+    from engine.models import ApiToken, User
+
+    with database.sessions()() as session:
+        rows = session.execute(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+                               .order_by(ApiToken.id)).all()
+    for token, username in rows:
+        state = "återkallad" if token.revoked_at else "giltig"
+        expires = token.expires_at.date().isoformat() if token.expires_at else "aldrig"
+        click.echo(f"{token.prefix}…  {username:20} skapad {token.created_at:%Y-%m-%d}  går ut {expires}  {state}")
+
+
+@token_group.command("revoke")
+@click.argument("prefix")
+@with_appcontext
+def token_revoke(prefix):
+    """Revoke the token(s) starting with PREFIX (as shown by `kompis token list`)."""
+    from engine.users import revoke_token
+
+    with database.sessions().begin() as session:
+        count = revoke_token(session, prefix.rstrip("…"), clock=database.clock())
+    if not count:
+        _fail(f"ingen giltig token börjar med {prefix}")
+    click.echo(f"Återkallade {count} token.")

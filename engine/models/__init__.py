@@ -5,7 +5,8 @@ from engine.models.deployments import Deployment
 from engine.models.events import Event
 from engine.models.notifications import Notification
 from engine.models.registry import Assignment, Client, PaymentBasis, Volunteer
+from engine.models.users import ApiToken, User
 from engine.models.tasks import OpenTask
 from engine.models.waits import WaitingMessage, WaitingTimer
 
-__all__ = ["Assignment", "Client", "PaymentBasis", "Volunteer", "Case", "ClockState", "Deployment", "Event", "Notification", "OpenTask", "WaitingMessage", "WaitingTimer"]
+__all__ = ["ApiToken", "User", "Assignment", "Client", "PaymentBasis", "Volunteer", "Case", "ClockState", "Deployment", "Event", "Notification", "OpenTask", "WaitingMessage", "WaitingTimer"]

@@ -1,0 +1,48 @@
+"""A web app on the test database, a client, and signed-in users of each role."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.users import create_user
+from web import create_app
+from web import database as web_database
+
+
+@pytest.fixture
+def app(db_url, sessions, clock):
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "TESTING": True,
+                      "KOMPIS_CLOCK_OBJECT": clock})
+    yield app
+    web_database.dispose_all()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path="/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def make_user(sessions, clock):
+    def _make(username, role="caseworker", groups=("handlaggare",), password="rätt-lösenord-1"):
+        with sessions.begin() as session:
+            create_user(session, username, role=role, groups=list(groups), password=password, clock=clock)
+        return username, password
+    return _make
+
+
+@pytest.fixture
+def login(client, make_user):
+    def _login(username="anna", role="caseworker", groups=("handlaggare",)):
+        name, password = make_user(username, role, groups)
+        response = client.post("/login", data={"username": name, "password": password,
+                                               "csrf_token": csrf_token(client)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return _login
