@@ -25,6 +25,8 @@ from engine.models.registry import (
 )
 
 VOLUNTEER_COLUMNS = ("first_name", "last_name", "email", "phone", "workplace", "gender")
+# A month is paid when its report came in (from the contact person or taken by phone); otherwise held back.
+PAYABLE_REPORT_STATUSES = ("approved", "received", "manual")
 CLIENT_COLUMNS = ("first_name", "last_name", "area", "daily_activity_place", "guardian_name", "guardian_phone")
 
 
@@ -182,7 +184,7 @@ class Registry:
             row = PaymentBasis(assignment_id=int(assignment_id), month=str(month)[:7], created_at=self.clock.now())
             self.session.add(row)
         row.fee, row.expenses = int(round(fee or 0)), int(round(expenses or 0))
-        row.report_status, row.held_back = str(report_status), report_status != "approved"
+        row.report_status, row.held_back = str(report_status), report_status not in PAYABLE_REPORT_STATUSES
         self._log("payment_basis", {"assignment_id": int(assignment_id), "month": row.month, "fee": row.fee,
                                     "expenses": row.expenses, "report_status": row.report_status})
 

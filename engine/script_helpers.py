@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from engine import calendar
 from engine.bpmn.sandbox import is_json_native
-from engine.errors import ScriptError
+from engine.errors import NoWaitingCase, ScriptError
+from engine.events import record_event
 
 
 def _require_json(name: str, value) -> None:
@@ -37,8 +38,17 @@ def build_helpers(runtime, case=None) -> dict:
         _require_json("send_message", payload or {})
         from engine.cases import correlate_message
 
-        runtime.defer(lambda: correlate_message(runtime.session, name, correlation_key, dict(payload or {}),
-                                                user=runtime.actor, clock=clock, _runtime=runtime))
+        def deliver():
+            try:
+                correlate_message(runtime.session, name, correlation_key, dict(payload or {}),
+                                  user=runtime.actor, clock=clock, _runtime=runtime)
+            except NoWaitingCase:
+                # A diagram telling others "this happened" must not fail because nobody listens.
+                record_event(runtime.session, clock, actor=runtime.actor, kind="message_undelivered",
+                             case_id=case.id if case is not None else None,
+                             data={"name": name, "correlation_key": correlation_key})
+
+        runtime.defer(deliver)
 
     def notify(recipient: str, subject: str, body: str) -> None:
         from engine.notify import queue_notification
