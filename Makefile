@@ -3,10 +3,20 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint run clean
+.PHONY: setup test lint run clean chromium diagrams
 
-setup: $(BIN)/kompis
-	@if [ -f package.json ]; then npm install --no-audit --no-fund; fi
+setup: $(BIN)/kompis node_modules/.package-lock.json chromium
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+diagrams: setup
+	$(BIN)/python tools/render_diagrams.py
 
 $(BIN)/kompis: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +24,7 @@ $(BIN)/kompis: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-test: $(BIN)/kompis
+test: setup
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(BIN)/kompis
