@@ -3,17 +3,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint run clean chromium diagrams
+.PHONY: setup test lint run clean system-packages diagrams
 
-setup: $(BIN)/kompis node_modules/.package-lock.json chromium
+setup: system-packages $(BIN)/kompis node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-# Browser tests drive Debian's Chromium (never a downloaded browser).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages: Chromium for the browser tests (never a downloaded browser), Pango and fonts
+# for WeasyPrint's PDFs. Installed only when one is missing (needs root then).
+SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installerar $$missing"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 diagrams: setup
 	$(BIN)/python tools/render_diagrams.py

@@ -67,6 +67,18 @@ def build_helpers(runtime, case=None) -> dict:
 
         return rank(runtime.session, client_id, clock.today())
 
+    def create_agreement_pdf(assignment_id, terms: dict) -> int:
+        """Render the agreement with every term, keep it with the case; returns the document id."""
+        from engine.documents import agreement_pdf, store_document
+
+        _require_json("create_agreement_pdf", terms)
+        case_id = case.id if case is not None else None
+        content = agreement_pdf(terms, assignment_id=assignment_id, case_id=case_id, today=today())
+        document = store_document(runtime.session, clock, kind="agreement", content=content, actor=runtime.actor,
+                                  filename=f"uppdragsavtal-{assignment_id}.pdf", case_id=case_id,
+                                  assignment_id=int(assignment_id) if str(assignment_id).isdigit() else None)
+        return document.id
+
     domain = {
         name: (lambda name: lambda *args: getattr(registry(), name)(*args))(name)
         for name in ("register_volunteer", "set_volunteer_status", "register_client", "create_assignment",
@@ -74,7 +86,7 @@ def build_helpers(runtime, case=None) -> dict:
     }
 
     return {
-        **domain, "rank_volunteers": rank_volunteers,
+        **domain, "rank_volunteers": rank_volunteers, "create_agreement_pdf": create_agreement_pdf,
         "today": today, "now": now, "age_on": age_on,
         "add_days": calendar.add_days, "add_months": calendar.add_months, "add_years": calendar.add_years,
         "days_between": calendar.days_between, "end_of_day": calendar.end_of_day,
