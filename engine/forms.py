@@ -9,8 +9,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
-from stdnum.se import personnummer
 
+from engine import personnummer
 from engine.errors import InvalidData, UnknownForm
 
 REPO_FORMS = Path(__file__).resolve().parent.parent / "forms"
@@ -101,7 +101,7 @@ class Form:
                 if not personnummer.is_valid(value):
                     errors.setdefault(name, []).append("Personnumret är inte giltigt (kontrollera datum och kontrollsiffra).")
                 else:
-                    cleaned[name] = personnummer.format(value)
+                    cleaned[name] = personnummer.canonical(value)
             if widget == "phone" and isinstance(value, str) and value and not _PHONE.match(value):
                 errors.setdefault(name, []).append("Ange ett telefonnummer med siffror, t.ex. 070-123 45 67.")
         if errors:

@@ -9,9 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from stdnum.se import personnummer as pnr
 
-from engine import calendar
+from engine import calendar, personnummer
 from engine.clock import Clock
 from engine.errors import InvalidData
 from engine.events import record_event
@@ -41,9 +40,11 @@ def split_list(value) -> list[str]:
 def _normal_pnr(value) -> str | None:
     if not value:
         return None
-    if not pnr.is_valid(str(value)):
-        raise InvalidData(f"Personnumret {value} är inte giltigt.", {"personnummer": ["Ogiltigt personnummer."]})
-    return pnr.format(str(value))
+    try:
+        return personnummer.canonical(value)
+    except ValueError:
+        raise InvalidData(f"Personnumret {value} är inte giltigt.", {"personnummer": ["Ogiltigt personnummer."]}) \
+            from None
 
 
 class Registry:

@@ -285,3 +285,29 @@ def token_revoke(prefix):
     if not count:
         _fail(f"ingen giltig token börjar med {prefix}")
     click.echo(f"Återkallade {count} token.")
+
+
+@cli.group("payroll")
+def payroll_group():
+    """Payment basis for payroll."""
+
+
+@payroll_group.command("export")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (default: standard output).")
+@with_appcontext
+def payroll_export(month, out):
+    """Write the month's payment basis as CSV (semicolon-separated, UTF-8)."""
+    from engine.payroll import payment_basis_csv
+
+    with database.sessions()() as session:
+        try:
+            text = payment_basis_csv(session, month)
+        except KompisError as exc:
+            _fail(exc.message)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"Skrev {text.count(chr(10)) - 1} rader till {out}.")
+    else:
+        click.echo(text, nl=False)

@@ -37,7 +37,8 @@ def test_unknown_fields_are_refused_and_read_only_fields_are_ignored():
 def test_personnummer_is_checked_and_normalised():
     f = form(name={"type": "string"}, pnr={"type": "string", "x-widget": "personnummer"})
     assert errors_of(f, {"name": "A", "pnr": "811218-9877"})["pnr"][0].startswith("Personnumret är inte giltigt")
-    assert f.validate({"name": "A", "pnr": "8112189876"})["pnr"] == "811218-9876"
+    assert f.validate({"name": "A", "pnr": "8112189876"})["pnr"] == "19811218-9876"
+    assert f.validate({"name": "A", "pnr": "198112189876"})["pnr"] == "19811218-9876"
 
 
 def test_phone_numbers_need_digits():
