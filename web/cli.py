@@ -145,6 +145,7 @@ def scheduler_command(poll_seconds, until_idle):
     from engine.scheduler import TimerScheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
     scheduler = TimerScheduler(database.sessions(), database.clock(), poll_seconds=poll_seconds)
     if until_idle:
         totals = scheduler.run_until_idle()

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -41,10 +42,20 @@ def fired_counts(sessions) -> tuple[int, int]:
     return events, cases
 
 
-def scheduler_process(db_url: str) -> subprocess.Popen:
+def scheduler_process(db_url: str, log_dir: Path) -> subprocess.Popen:
+    """`kompis scheduler --until-idle`; its output goes to a file (a full pipe would block it)."""
     env = dict(os.environ, DATABASE_URL=db_url, KOMPIS_CLOCK="real", KOMPIS_FORMS_DIR=str(FIXTURE_FORMS))
-    return subprocess.Popen([KOMPIS, "scheduler", "--until-idle"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    log = tempfile.NamedTemporaryFile("w+", dir=log_dir, suffix=".log", delete=False)
+    process = subprocess.Popen([KOMPIS, "scheduler", "--until-idle"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT, text=True)
+    process.log_path = Path(log.name)
+    log.close()
+    return process
+
+
+def finish(process: subprocess.Popen, timeout: float = 300) -> str:
+    process.wait(timeout=timeout)
+    return process.log_path.read_text()
 
 
 def test_scheduler_wakes_within_a_second_of_due_at(sessions):
@@ -71,18 +82,18 @@ def test_scheduler_wakes_within_a_second_of_due_at(sessions):
     assert timedelta(0) <= fired_at - due < timedelta(seconds=1)
 
 
-def test_killed_mid_batch_then_restarted_fires_every_timer_exactly_once(sessions, readers, db_url):
+def test_killed_mid_batch_then_restarted_fires_every_timer_exactly_once(sessions, readers, db_url, tmp_path):
     make_due_cases(sessions, 2000)
-    first = scheduler_process(db_url)
+    first = scheduler_process(db_url, tmp_path)
     deadline = time.monotonic() + 120
     while fired_counts(readers)[0] < 300 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
-    first.communicate(timeout=30)
+    first.wait(timeout=30)
     partial = fired_counts(readers)[0]
     assert 0 < partial < 2000, "the kill must land mid-batch"
-    second = scheduler_process(db_url)
-    output, _ = second.communicate(timeout=300)
+    second = scheduler_process(db_url, tmp_path)
+    output = finish(second)
     assert second.returncode == 0, output
     assert fired_counts(readers) == (2000, 2000)
     with sessions() as session:
@@ -90,12 +101,12 @@ def test_killed_mid_batch_then_restarted_fires_every_timer_exactly_once(sessions
         assert session.scalar(select(func.count()).select_from(WaitingTimer)) == 0
 
 
-def test_two_schedulers_on_postgresql_fire_each_timer_once(sessions, readers, db_url):
+def test_two_schedulers_on_postgresql_fire_each_timer_once(sessions, readers, db_url, tmp_path):
     if not db_url.startswith("postgresql"):
         pytest.skip("several schedulers at once need PostgreSQL (SQLite has one writer)")
     make_due_cases(sessions, 2000)
-    workers = [scheduler_process(db_url) for _ in range(2)]
-    outputs = [w.communicate(timeout=300)[0] for w in workers]
+    workers = [scheduler_process(db_url, tmp_path) for _ in range(2)]
+    outputs = [finish(w) for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     assert fired_counts(readers) == (2000, 2000)
     counts = [int(out.split("Utlöste ")[1].split()[0]) for out in outputs]
