@@ -72,6 +72,8 @@ class TimerScheduler:
 
     def arm(self, due_at: datetime | None, *, replace: bool = False) -> None:
         """Wake at `due_at` (real-clock mode) if that is earlier than the wake already set."""
+        if replace:
+            self._armed = None  # the previous wake has run or is superseded
         if due_at is None or not self._scheduler.running or not isinstance(self.clock, SystemClock):
             return
         if not replace and self._armed is not None and self._armed <= due_at:

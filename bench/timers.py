@@ -1,0 +1,128 @@
+"""Timer throughput and lateness.
+
+    python -m bench.timers [--n 2000] [--database sqlite|postgresql]
+
+Prints: timers fired per second by one `kompis scheduler` process, by two at once (PostgreSQL), and
+how late a real-clock timer fires after its due_at with an idle in-process scheduler.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+import engine
+from engine.clock import SystemClock
+from engine.db import Base, make_engine, make_session_factory
+from engine.deployments import deploy
+from engine.models import Event, WaitingTimer
+from engine.scheduler import TimerScheduler
+from tests.bpmn_text import timer_process
+
+HERE = Path(__file__).resolve().parent
+KOMPIS = str(Path(sys.executable).parent / "kompis")
+
+
+def fresh_database(url: str):
+    db = make_engine(url)
+    if db.dialect.name == "postgresql":
+        with db.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    Base.metadata.create_all(db)
+    return db, make_session_factory(db)
+
+
+def due_cases(sessions, n: int) -> None:
+    clock = SystemClock()
+    with sessions.begin() as session:
+        deploy(session, {"t.bpmn": timer_process('"PT0.1S"')}, "t.bpmn", user="bench", clock=clock)
+        for _ in range(n):
+            engine.start_case(session, "timed", {}, user="bench", clock=clock)
+    time.sleep(0.2)
+
+
+def run_schedulers(url: str, count: int) -> float:
+    env = dict(os.environ, DATABASE_URL=url, KOMPIS_CLOCK="real")
+    began = time.perf_counter()
+    workers = [subprocess.Popen([KOMPIS, "scheduler", "--until-idle"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for _ in range(count)]
+    for worker in workers:
+        worker.wait()
+    return time.perf_counter() - began
+
+
+def throughput(url: str, n: int, schedulers: int) -> dict:
+    db, sessions = fresh_database(url)
+    due_cases(sessions, n)
+    seconds = run_schedulers(url, schedulers)
+    with sessions() as session:
+        fired = session.scalar(select(func.count()).where(Event.kind == "timer_fired"))
+        distinct = session.scalar(select(func.count(func.distinct(Event.case_id))).where(Event.kind == "timer_fired"))
+    db.dispose()
+    return {"fired": fired, "duplicates": fired - distinct, "seconds": seconds, "per_second": fired / seconds}
+
+
+def lateness(url: str, samples: int = 10) -> list[float]:
+    db, sessions = fresh_database(url)
+    clock = SystemClock()
+    with sessions.begin() as session:
+        deploy(session, {"t.bpmn": timer_process('"PT0.5S"')}, "t.bpmn", user="bench", clock=clock)
+    scheduler = TimerScheduler(sessions, clock, poll_seconds=60)
+    scheduler.start()
+    late = []
+    try:
+        time.sleep(0.2)
+        for _ in range(samples):
+            with sessions.begin() as session:
+                case_id = engine.start_case(session, "timed", {}, user="bench", clock=clock).id
+            with sessions() as session:
+                due = session.scalar(select(WaitingTimer.due_at).where(WaitingTimer.case_id == case_id))
+            fired = None
+            deadline = time.monotonic() + 10
+            while fired is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+                with sessions() as session:
+                    fired = session.scalar(select(Event.at).where(Event.kind == "timer_fired",
+                                                                  Event.case_id == case_id))
+            late.append((fired - due).total_seconds() if fired else float("inf"))
+    finally:
+        scheduler.shutdown()
+        db.dispose()
+    return late
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args(argv)
+    url = (f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite" if args.database == "sqlite"
+           else os.environ.get("KOMPIS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    results = {"one_scheduler": throughput(url, args.n, 1)}
+    if args.database == "postgresql":
+        results["two_schedulers"] = throughput(url, args.n, 2)
+    late = lateness(url)
+    results["lateness_s"] = {"p50": statistics.median(late), "max": max(late)}
+    print(f"{'measure':44} {'value':>12} {'goal':>14}")
+    one = results["one_scheduler"]
+    print(f"{'timers/s, one scheduler (' + args.database + ')':44} {one['per_second']:12.0f} {'>= 1000':>14}")
+    if "two_schedulers" in results:
+        two = results["two_schedulers"]
+        print(f"{'timers/s, two schedulers':44} {two['per_second']:12.0f} {'>= 1.6x one':>14}")
+        print(f"{'duplicates (two schedulers)':44} {two['duplicates']:12d} {'0':>14}")
+    print(f"{'lateness p50 / max, idle scheduler (s)':44} {results['lateness_s']['p50']:5.3f} / {results['lateness_s']['max']:4.3f} {'<= 1 s':>14}")
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / f"timers_{args.database}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
