@@ -25,6 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     _register_blueprints(app)
+    from web import api
+
+    api.init_app(app)
     _register_templates(app)
 
     @app.get("/healthz")

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.extensions["kompis"] = {
         "engine": engine,
         "sessions": make_session_factory(engine),
+        "readers": make_session_factory(engine, read_only=True),
         "clock": app.config.get("KOMPIS_CLOCK_OBJECT") or _make_clock(app.config.get("KOMPIS_CLOCK", "real"), engine),
     }
     app.teardown_appcontext(_close_session)
@@ -42,6 +43,14 @@ def session() -> Session:
     return g.db_session
 
 
+def reader() -> Session:
+    """The request's read-only session: for pages and look-ups that write nothing (never waits for
+    a writer on SQLite)."""
+    if "db_reader" not in g:
+        g.db_reader = current_app.extensions["kompis"]["readers"]()
+    return g.db_reader
+
+
 def sessions():
     return current_app.extensions["kompis"]["sessions"]
 
@@ -59,6 +68,7 @@ def dispose_all() -> None:
 
 
 def _close_session(_exc) -> None:
-    db_session = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()
+    for key in ("db_session", "db_reader"):
+        db_session = g.pop(key, None)
+        if db_session is not None:
+            db_session.close()

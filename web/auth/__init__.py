@@ -15,7 +15,7 @@ ROLE_LABELS = {"caseworker": "Handläggare", "unit_manager": "Enhetschef", "proc
 def current_user() -> User | None:
     if "user" not in g:
         user_id = session.get("user_id")
-        user = database.session().get(User, user_id) if user_id else None
+        user = database.reader().get(User, user_id) if user_id else None
         g.user = user if user is not None and user.active else None
     return g.user
 

@@ -18,5 +18,5 @@ def index():
     query = select(OpenTask).order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at).limit(50)
     if user.role not in ("admin", "unit_manager"):
         query = query.where((OpenTask.group.in_(user.groups or [])) | (OpenTask.assignee == user.username))
-    tasks = database.session().scalars(query).all()
+    tasks = database.reader().scalars(query).all()
     return render_template("inbox.html", tasks=tasks, now=database.clock().now())

@@ -22,7 +22,7 @@ def index():
     query = select(Notification)
     if status in STATUS_LABELS:
         query = query.where(Notification.status == status)
-    db = database.session()
+    db = database.reader()
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
                       .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
