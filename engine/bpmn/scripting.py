@@ -7,7 +7,7 @@ import types
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.bpmn.sandbox import GUARDS, compile_code, is_json_native, run_guarded
+from engine.bpmn.sandbox import GUARDS, compile_code, is_json_native, run_guarded, trusted
 from engine.errors import ScriptError
 
 
@@ -15,7 +15,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """Evaluates expressions and runs scripts against task data inside the sandbox."""
 
     def __init__(self, helpers: dict | None = None):
-        super().__init__(dict(helpers or {}))
+        super().__init__({name: trusted(value) if callable(value) else value
+                          for name, value in (helpers or {}).items()})
         self._reserved = set(GUARDS) | set(self.globals)
 
     def _namespace(self, context: dict, external_context: dict | None) -> dict:
