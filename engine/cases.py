@@ -38,8 +38,8 @@ from engine.models import Case, Event, OpenTask
 from engine.models.cases import CANCELLED, COMPLETED, ERROR, RUNNING
 from engine.runtime import Runtime
 from engine.script_helpers import build_helpers
+from engine.subjects import refresh_subject
 
-SUBJECT_KEYS = ("volunteer_id", "client_id", "assignment_id")
 MAX_CHAINED_STARTS = 20
 
 
@@ -99,14 +99,6 @@ def _park(case: Case, exc: BaseException, runtime: Runtime) -> None:
                  element_id=case.failure["element_id"], data={"message": case.failure["message"]})
 
 
-def _refresh_subjects(case: Case, workflow: BpmnWorkflow) -> None:
-    data = workflow.last_task.data if workflow.last_task is not None else {}
-    for key in SUBJECT_KEYS:
-        value = data.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            setattr(case, key, value)
-
-
 def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_task_id: str | None = None) -> None:
     try:
         case.state = dump_state(workflow)
@@ -114,8 +106,8 @@ def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_tas
         raise InvalidData(f"Ärendets data kan inte sparas som JSON: {exc}") from None
     case.serializer_version = STATE_VERSION
     case.updated_at = runtime.clock.now()
-    _refresh_subjects(case, workflow)
     session = runtime.session
+    refresh_subject(session, case, workflow.last_task.data if workflow.last_task is not None else {})
     try:
         session.flush()  # the case row first: a stale lock_version stops us before anything else
     except StaleDataError:
@@ -141,9 +133,6 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
     case = Case(process_key=process_key, deployment=deployment, status=RUNNING, business_key=business_key,
                 title=title or str(data.get("title", ""))[:300], state="{}", serializer_version=STATE_VERSION,
                 started_by=user, created_at=now, updated_at=now)
-    for key in SUBJECT_KEYS:
-        if isinstance(data.get(key), int):
-            setattr(case, key, data[key])
     session.add(case)
     session.flush()
     workflow = _attach(BpmnWorkflow(model.spec, model.subprocess_specs), runtime, case)

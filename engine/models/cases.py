@@ -33,6 +33,10 @@ class Case(Base):
     volunteer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     client_id: Mapped[int | None] = mapped_column(Integer, index=True)
     assignment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Denormalised for the inbox: shown (personnummer masked) and searched without loading the state.
+    subject_name: Mapped[str | None] = mapped_column(String(300))
+    subject_pnr: Mapped[str | None] = mapped_column(String(13))
+    search_text: Mapped[str | None] = mapped_column(String(1000))
     # SpiffWorkflow state without the spec (the spec lives once per deployment).
     state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(50))

@@ -292,3 +292,22 @@ def test_call_activity_and_decision_table_run_inside_one_case(sessions, clock, d
     assert complete(sessions, clock, task.id, {"note": "Bra"}) == COMPLETED
     with sessions() as session:
         assert '"fee_percent":35' in session.get(Case, case_id).state
+
+
+def test_case_subject_is_kept_for_the_inbox_from_data_then_registry(sessions, clock):
+    from tests.bpmn_text import script_process
+    from engine.deployments import deploy
+    from engine.registry import Registry
+
+    with sessions.begin() as session:
+        deploy(session, {"s.bpmn": script_process("x = 1")}, "s.bpmn", user="owner", clock=clock)
+        volunteer = Registry(session, clock, "anna").register_volunteer(
+            {"first_name": "Sara", "last_name": "Lind", "personnummer": "198112189876"})
+    first = start(sessions, clock, key="scripted",
+                  data={"first_name": "Ali", "last_name": "Nur", "personnummer": "19900101-0017"})
+    second = start(sessions, clock, key="scripted", data={"volunteer_id": volunteer})
+    with sessions() as session:
+        one, two = session.get(Case, first), session.get(Case, second)
+    assert (one.subject_name, one.subject_pnr) == ("Ali Nur", "19900101-0017")
+    assert "199001010017" in one.search_text and "ali nur" in one.search_text
+    assert (two.volunteer_id, two.subject_name, two.subject_pnr) == (volunteer, "Sara Lind", "19811218-9876")

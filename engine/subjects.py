@@ -1,0 +1,48 @@
+"""Who a case is about, kept on the case row so the inbox can show and search it without
+deserializing anything: the client and/or the volunteer from the registry, else the case data."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from engine.models import Case, Client, Volunteer
+
+SUBJECT_KEYS = ("volunteer_id", "client_id", "assignment_id")
+# Names a process may carry before the registry knows the person (e.g. an interest registration).
+DATA_NAMES = (("first_name", "last_name", "personnummer"),
+              ("client_first_name", "client_last_name", "client_personnummer"))
+
+
+def _as_id(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def refresh_subject(session: Session, case: Case, data: dict) -> None:
+    """Update the case's subject references, display name, personnummer and search text."""
+    for key in SUBJECT_KEYS:
+        value = _as_id(data.get(key))
+        if value is not None:
+            setattr(case, key, value)
+    people = []
+    client = session.get(Client, case.client_id) if case.client_id else None
+    volunteer = session.get(Volunteer, case.volunteer_id) if case.volunteer_id else None
+    if client is not None:
+        people.append((client.name, client.personnummer))
+    if volunteer is not None:
+        people.append((volunteer.name, volunteer.personnummer))
+    if not people:
+        for first, last, number in DATA_NAMES:
+            name = f"{data.get(first) or ''} {data.get(last) or ''}".strip()
+            if name:
+                people.append((name, data.get(number) if isinstance(data.get(number), str) else None))
+                break
+    if not people:
+        return
+    case.subject_name = " / ".join(name for name, _ in people)[:300]
+    case.subject_pnr = people[0][1]
+    case.search_text = " ".join(f"{name} {(pnr or '').replace('-', '')}" for name, pnr in people).lower()[:1000]
