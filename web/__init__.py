@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
+from engine import personnummer
 from engine.clock import STOCKHOLM
 from web import database, security
 
@@ -50,24 +51,44 @@ def _development_secret() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from web import i18n
     from web.auth.routes import bp as auth
-    from web.home.routes import bp as home
+    from web.cases.routes import bp as cases
+    from web.inbox.routes import bp as inbox
     from web.outbox.routes import bp as outbox
+    from web.registry.routes import bp as registry
+    from web.tasks.routes import bp as tasks
+    from web.vendor import bp as vendor
 
-    for blueprint in (auth, home, outbox):
+    i18n.init_app(app)
+    for blueprint in (auth, inbox, tasks, cases, registry, outbox, vendor):
         app.register_blueprint(blueprint)
 
 
 def _register_templates(app: Flask) -> None:
     from web.auth import ROLE_LABELS, current_user
 
+    from flask_babel import get_locale
+
     @app.context_processor
     def _globals():
-        return {"current_user": current_user(), "role_labels": ROLE_LABELS}
+        return {"current_user": current_user(), "role_labels": ROLE_LABELS, "get_locale": get_locale}
 
     @app.template_filter("local_datetime")
     def local_datetime(value):
         return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    @app.template_filter("local_date")
+    def local_date(value):
+        return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d") if value else ""
+
+    @app.template_filter("masked_pnr")
+    def masked_pnr(value):
+        return personnummer.masked(value)
+
+    @app.template_filter("reject_key")
+    def reject_key(mapping, key):
+        return {k: v for k, v in mapping.items() if k != key}
 
     @app.errorhandler(403)
     def forbidden(_error):

@@ -14,7 +14,7 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     parsed = urlparse(target or "")
     if parsed.scheme or parsed.netloc or not (target or "").startswith("/"):
-        return url_for("home.index")
+        return url_for("inbox.index")
     return target
 
 

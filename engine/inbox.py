@@ -1,0 +1,100 @@
+"""The inbox as query statements over open tasks and case subjects: never the engine state.
+
+Tabs: `mine` (assigned to me), `group` (my groups, claimed or not), `all` (managers and admins).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, or_, select
+
+from engine.models import Case, OpenTask, User
+
+MANAGER_ROLES = ("unit_manager", "admin")
+SORTS = {
+    "due": (OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at),
+    "created": (OpenTask.created_at.desc(),),
+    "title": (OpenTask.title, OpenTask.created_at),
+    "priority": (OpenTask.priority.desc(), OpenTask.due_at),
+    "subject": (Case.subject_name, OpenTask.due_at),
+}
+DUE_SOON = timedelta(days=7)
+
+
+@dataclass
+class InboxFilter:
+    scope: str = "group"
+    process_key: str | None = None
+    name: str | None = None
+    assignee: str | None = None
+    overdue: bool = False
+    due_soon: bool = False
+    due_before: datetime | None = None
+    q: str | None = None
+    sort: str = "due"
+
+
+def scopes_for(user: User) -> tuple[str, ...]:
+    return ("mine", "group", "all") if user.role in MANAGER_ROLES else ("mine", "group")
+
+
+def visible_to(user: User):
+    """The need-to-know rule for tasks: managers see all; others their groups and their own tasks."""
+    if user.role in MANAGER_ROLES:
+        return None
+    return or_(OpenTask.group.in_(user.groups or []), OpenTask.assignee == user.username)
+
+
+def _scoped(user: User, scope: str) -> Select:
+    query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+    if scope == "mine":
+        query = query.where(OpenTask.assignee == user.username)
+    elif scope == "group":
+        query = query.where(OpenTask.group.in_(user.groups or []))
+    rule = visible_to(user)
+    return query if rule is None else query.where(rule)
+
+
+def inbox_query(user: User, flt: InboxFilter, now: datetime) -> Select:
+    """Rows of (OpenTask, Case) for one tab with filters and sort applied (no paging)."""
+    scope = flt.scope if flt.scope in scopes_for(user) else "group"
+    query = _scoped(user, scope)
+    if flt.process_key:
+        query = query.where(OpenTask.process_key == flt.process_key)
+    if flt.name:
+        query = query.where(OpenTask.name == flt.name)
+    if flt.assignee:
+        query = query.where(OpenTask.assignee == flt.assignee)
+    if flt.overdue:
+        query = query.where(OpenTask.due_at < now)
+    if flt.due_soon:
+        query = query.where(OpenTask.due_at >= now, OpenTask.due_at < now + DUE_SOON)
+    if flt.due_before:
+        query = query.where(OpenTask.due_at < flt.due_before)
+    if flt.q:
+        needle = flt.q.strip().lower().replace("-", "")
+        query = query.where(or_(Case.search_text.contains(needle), func.lower(OpenTask.title).contains(needle)))
+    return query.order_by(*SORTS.get(flt.sort, SORTS["due"]), OpenTask.id)
+
+
+def tab_counts(session, user: User) -> dict[str, int]:
+    """How many open tasks each tab holds (unfiltered)."""
+    counts = {}
+    for scope in scopes_for(user):
+        counts[scope] = session.scalar(select(func.count()).select_from(_scoped(user, scope).subquery()))
+    return counts
+
+
+def filter_choices(session, user: User) -> dict[str, list]:
+    """Processes, task types and assignees that occur in what the user may see."""
+    base = select(OpenTask)
+    rule = visible_to(user)
+    if rule is not None:
+        base = base.where(rule)
+    sub = base.subquery()
+    processes = session.scalars(select(sub.c.process_key).distinct().order_by(sub.c.process_key)).all()
+    names = session.execute(select(sub.c.name, sub.c.title).distinct().order_by(sub.c.title)).all()
+    assignees = session.scalars(select(sub.c.assignee).where(sub.c.assignee.is_not(None)).distinct()
+                                .order_by(sub.c.assignee)).all()
+    return {"processes": processes, "names": names, "assignees": assignees}

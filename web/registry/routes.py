@@ -1,0 +1,72 @@
+"""Registry pages: the volunteer pool, clients, assignments. Lists only; changes happen in processes."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from engine.models import Assignment, Client, Volunteer
+from engine.models.registry import VOLUNTEER_STATUSES
+from web import database
+from web.auth import login_required
+
+bp = Blueprint("registry", __name__)
+PER_PAGE = 50
+STATUS_LABELS = {"applicant": "Sökande", "approved_waiting": "Godkänd, väntar", "assigned": "Har uppdrag",
+                 "paused": "Pausad", "left": "Avslutad", "rejected": "Ej godkänd",
+                 "planned": "Planerat", "active": "Aktivt", "ended": "Avslutat"}
+VOLUNTEER_SORTS = {"waiting": (Volunteer.waiting_since.is_(None), Volunteer.waiting_since),
+                   "name": (Volunteer.last_name, Volunteer.first_name), "area": (Volunteer.area, Volunteer.last_name),
+                   "status": (Volunteer.status, Volunteer.last_name)}
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int))
+
+
+@bp.get("/volunteers")
+@login_required
+def volunteers():
+    status = request.args.get("status", "approved_waiting")
+    sort = request.args.get("sort", "waiting")
+    query = select(Volunteer)
+    if status in VOLUNTEER_STATUSES:
+        query = query.where(Volunteer.status == status)
+    db = database.reader()
+    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.scalars(query.order_by(*VOLUNTEER_SORTS.get(sort, VOLUNTEER_SORTS["waiting"]), Volunteer.id)
+                      .offset((_page() - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    counts = dict(db.execute(select(Volunteer.status, func.count()).group_by(Volunteer.status)).all())
+    return render_template("volunteers.html", rows=rows, total=total, status=status, sort=sort, counts=counts,
+                           statuses=VOLUNTEER_STATUSES, labels=STATUS_LABELS, today=database.clock().today(),
+                           page=_page(), per_page=PER_PAGE)
+
+
+@bp.get("/clients")
+@login_required
+def clients():
+    db = database.reader()
+    active = (select(Assignment.client_id, func.count().label("n")).where(Assignment.status == "active")
+              .group_by(Assignment.client_id).subquery())
+    rows = db.execute(select(Client, func.coalesce(active.c.n, 0)).outerjoin(active, active.c.client_id == Client.id)
+                      .order_by(Client.last_name, Client.first_name).offset((_page() - 1) * PER_PAGE)
+                      .limit(PER_PAGE)).all()
+    total = db.scalar(select(func.count()).select_from(Client))
+    return render_template("clients.html", rows=rows, total=total, page=_page(), per_page=PER_PAGE)
+
+
+@bp.get("/assignments")
+@login_required
+def assignments():
+    status = request.args.get("status", "active")
+    volunteer, client = aliased(Volunteer), aliased(Client)
+    query = (select(Assignment, volunteer, client).join(volunteer, volunteer.id == Assignment.volunteer_id)
+             .join(client, client.id == Assignment.client_id))
+    if status in ("planned", "active", "ended"):
+        query = query.where(Assignment.status == status)
+    db = database.reader()
+    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.execute(query.order_by(Assignment.next_report_due.is_(None), Assignment.next_report_due, Assignment.id)
+                      .offset((_page() - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return render_template("assignments.html", rows=rows, total=total, status=status, labels=STATUS_LABELS,
+                           page=_page(), per_page=PER_PAGE)
