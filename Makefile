@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint run clean system-packages diagrams
+.PHONY: setup test lint run clean system-packages diagrams translations
 
-setup: system-packages $(BIN)/kompis node_modules/.package-lock.json
+setup: system-packages $(BIN)/kompis node_modules/.package-lock.json translations
+
+# The English catalogue (Swedish is the source language); .mo files are built, not committed.
+translations: $(BIN)/kompis
+	$(BIN)/pybabel compile -d web/translations
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

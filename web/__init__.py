@@ -66,9 +66,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
-    from web.auth import ROLE_LABELS, current_user
-
     from flask_babel import get_locale
+
+    from web.auth import ROLE_LABELS, current_user
 
     @app.context_processor
     def _globals():

@@ -10,7 +10,6 @@ from engine.clock import Clock, SystemClock
 from engine.clock_store import StoredClock
 from engine.db import make_engine, make_session_factory
 
-
 _engines: "weakref.WeakSet" = weakref.WeakSet()
 _clocks: "weakref.WeakSet" = weakref.WeakSet()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 
 from engine.models import User
 from web import database
 
-ROLE_LABELS = {"caseworker": "Handläggare", "unit_manager": "Enhetschef", "process_owner": "Processägare",
-               "admin": "Administratör"}
+ROLE_LABELS = {"caseworker": _l("Handläggare"), "unit_manager": _l("Enhetschef"),
+               "process_owner": _l("Processägare"), "admin": _l("Administratör")}
 
 
 def current_user() -> User | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from engine.users import LockedOut, authenticate
 from web import database
@@ -34,7 +35,7 @@ def login():
             session.permanent = True
             session["user_id"] = user.id
             return redirect(_safe_next(request.args.get("next")))
-        error = error or "Fel användarnamn eller lösenord."
+        error = error or _("Fel användarnamn eller lösenord.")
     return render_template("login.html", error=error), (401 if error else 200)
 
 

@@ -3,6 +3,7 @@ active elements highlighted and the path taken marked. Every view of it is logge
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
@@ -120,7 +121,7 @@ def _manager_action(case_id: int, action, done_message: str):
 @login_required
 def retry(case_id: int):
     return _manager_action(case_id, lambda db, user: engine.retry_case(
-        db, case_id, user=user.username, clock=database.clock()), "Steget kördes om.")
+        db, case_id, user=user.username, clock=database.clock()), _("Steget kördes om."))
 
 
 @bp.post("/<int:case_id>/cancel")
@@ -128,4 +129,4 @@ def retry(case_id: int):
 def cancel(case_id: int):
     reason = (request.form.get("reason") or "").strip()[:500]
     return _manager_action(case_id, lambda db, user: engine.cancel_case(
-        db, case_id, user=user.username, clock=database.clock(), reason=reason), "Ärendet är avbrutet.")
+        db, case_id, user=user.username, clock=database.clock(), reason=reason), _("Ärendet är avbrutet."))

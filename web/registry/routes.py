@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -12,9 +13,10 @@ from web.auth import login_required
 
 bp = Blueprint("registry", __name__)
 PER_PAGE = 50
-STATUS_LABELS = {"applicant": "Sökande", "approved_waiting": "Godkänd, väntar", "assigned": "Har uppdrag",
-                 "paused": "Pausad", "left": "Avslutad", "rejected": "Ej godkänd",
-                 "planned": "Planerat", "active": "Aktivt", "ended": "Avslutat"}
+STATUS_LABELS = {"applicant": _l("Sökande"), "approved_waiting": _l("Godkänd, väntar"),
+                 "assigned": _l("Har uppdrag"), "paused": _l("Pausad"), "left": _l("Avslutad"),
+                 "rejected": _l("Ej godkänd"), "planned": _l("Planerat"), "active": _l("Aktivt"),
+                 "ended": _l("Avslutat")}
 VOLUNTEER_SORTS = {"waiting": (Volunteer.waiting_since.is_(None), Volunteer.waiting_since),
                    "name": (Volunteer.last_name, Volunteer.first_name), "area": (Volunteer.area, Volunteer.last_name),
                    "status": (Volunteer.status, Volunteer.last_name)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 import engine
 from engine.access import open_case
@@ -87,7 +88,7 @@ def submit(task_id: str):
         if request.form.get("action") == "draft":
             engine.save_draft(db, task_id, data, user=user.username, clock=clock)
             db.commit()
-            flash("Utkastet är sparat.", "info")
+            flash(_("Utkastet är sparat."), "info")
             return redirect(url_for("tasks.show", task_id=task_id))
         if task.assignee is None:
             engine.claim_task(db, task_id, user=user.username, clock=clock)
@@ -96,7 +97,7 @@ def submit(task_id: str):
     except InvalidData as exc:
         db.rollback()
         case = database.reader().get(Case, task.case_id)
-        flash("Formuläret innehåller fel. Rätta de markerade fälten.", "error")
+        flash(_("Formuläret innehåller fel. Rätta de markerade fälten."), "error")
         # Read-only fields and choices come from the case; what the person typed goes on top.
         return _page(task, case, {**_task_data(case, task_id), **data}, exc.errors, status=422)
     except TaskNotOpen as exc:
@@ -106,7 +107,7 @@ def submit(task_id: str):
         db.rollback()
         flash(exc.message, "error")
         return redirect(url_for("tasks.show", task_id=task_id))
-    flash(f"”{task.title}” är slutförd.", "info")
+    flash(_("”%(title)s” är slutförd.", title=task.title), "info")
     return redirect(url_for("inbox.index"))
 
 
