@@ -26,18 +26,22 @@ IMPORT = """async (xml) => {
 }"""
 
 
-def render(paths: list[Path]) -> dict[str, dict]:
-    """{file name: {"warnings": [...], "svg": "..."}} for each BPMN file."""
-    results = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
+def render(paths: list[Path], browser=None) -> dict[str, dict]:
+    """{file name: {"warnings": [...], "svg": "..."}} for each BPMN file (in `browser` if given)."""
+    if browser is None:
+        with sync_playwright() as playwright:
+            own = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                return render(paths, own)
+            finally:
+                own.close()
+    page = browser.new_page()
+    try:
         page.set_content(PAGE)
         page.add_script_tag(path=str(VIEWER))
-        for path in paths:
-            results[path.name] = page.evaluate(IMPORT, path.read_text(encoding="utf-8"))
-        browser.close()
-    return results
+        return {path.name: page.evaluate(IMPORT, path.read_text(encoding="utf-8")) for path in paths}
+    finally:
+        page.close()
 
 
 def main() -> int:

@@ -13,8 +13,8 @@ PROCESSES = sorted((Path(__file__).resolve().parents[2] / "processes").glob("*.b
 
 
 @pytest.fixture(scope="module")
-def rendered():
-    return render(PROCESSES)
+def rendered(browser):
+    return render(PROCESSES, browser)
 
 
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.stem)

@@ -7,7 +7,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   try {
     await viewer.importXML(xml);
   } catch (err) {
-    box.textContent = "Diagrammet kunde inte visas: " + err.message;
+    box.textContent = /no diagram/i.test(err.message)
+      ? "Diagrammet saknar layout (BPMNDI) och kan inte ritas."
+      : "Diagrammet kunde inte visas: " + err.message;
     return;
   }
   const canvas = viewer.get("canvas");
