@@ -38,7 +38,9 @@ test: setup
 lint: $(BIN)/kompis
 	$(BIN)/ruff check engine web tests
 
+# The web app on http://127.0.0.1:5000 with an SQLite database and demo data (made once).
 run: setup
+	$(BIN)/kompis demo --if-empty
 	$(BIN)/kompis run
 
 clean:

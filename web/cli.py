@@ -60,8 +60,12 @@ def run_command(host, port, no_scheduler):
     if not no_scheduler:
         scheduler = TimerScheduler(database.sessions(), database.clock())
         scheduler.start()
+    from werkzeug.serving import run_simple
+
+    click.echo(f"Kompis körs på http://{host}:{port}/ (avsluta med Ctrl-C).")
     try:
-        current_app.run(host=host, port=port, use_reloader=False, debug=False, threaded=True)
+        # Flask's app.run() refuses to start inside the flask CLI; Werkzeug's server is what it would use.
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
         if scheduler is not None:
             scheduler.shutdown()
@@ -312,3 +316,29 @@ def payroll_export(month, out):
         click.echo(f"Skrev {text.count(chr(10)) - 1} rader till {out}.")
     else:
         click.echo(text, nl=False)
+
+
+@cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has data.")
+@click.option("--seed", default=17, show_default=True, help="Another seed gives other invented people.")
+@with_appcontext
+def demo_command(if_empty, seed):
+    """Fill an empty database with invented demo data by running the real processes over the last
+    fourteen months on a simulated clock; prints one password per role, once."""
+    from engine.demo.run import DemoRefused, run_demo
+
+    _prepare_database()
+    clock = database.clock()
+    try:
+        report, end = run_demo(database.sessions(), end=clock.now(), seed=seed,
+                               progress=lambda text: click.echo(f"… {text}"))
+    except DemoRefused as exc:
+        if if_empty:
+            click.echo("Databasen har redan data; inga demodata skapades.")
+            return
+        _fail(exc.message)
+    click.echo(f"Klart: {report.volunteers} kontaktpersoner, {report.clients} enskilda, "
+               f"{report.active_assignments} aktiva uppdrag, {report.open_tasks} öppna uppgifter.")
+    click.echo("Inloggningar (lösenorden visas bara nu):")
+    for username, password in report.passwords.items():
+        click.echo(f"  {username:8} {password}")
