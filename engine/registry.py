@@ -25,7 +25,7 @@ from engine.models.registry import (
 
 VOLUNTEER_COLUMNS = ("first_name", "last_name", "email", "phone", "workplace", "gender")
 # A month is paid when its report came in (from the contact person or taken by phone); otherwise held back.
-PAYABLE_REPORT_STATUSES = ("approved", "received", "manual")
+PAYABLE_REPORT_STATUSES = ("approved", "received", "manual", "final")
 CLIENT_COLUMNS = ("first_name", "last_name", "area", "daily_activity_place", "guardian_name", "guardian_phone")
 
 
@@ -97,12 +97,22 @@ class Registry:
         previous = volunteer.status
         if previous == status:
             return
+        if previous == "assigned" and status != "paused" and self._has_active_assignment(volunteer.id):
+            # A new application or a turned-down one must not unseat someone who has a running assignment;
+            # ending the assignment (termination) is what frees her.
+            self._log("volunteer_status_kept", {"volunteer_id": volunteer.id, "status": previous,
+                                                "refused": status, "reason": "active assignment"})
+            return
         volunteer.status, volunteer.status_changed_at = status, self.clock.now()
         if status == "approved_waiting":
             volunteer.waiting_since = self.clock.today()
         elif status != "paused":
             volunteer.waiting_since = None
         self._log("volunteer_status", {"volunteer_id": volunteer.id, "from": previous, "to": status})
+
+    def _has_active_assignment(self, volunteer_id: int) -> bool:
+        return self.session.scalar(select(Assignment.id).where(Assignment.volunteer_id == volunteer_id,
+                                                               Assignment.status == "active").limit(1)) is not None
 
     def _volunteer(self, volunteer_id) -> Volunteer:
         volunteer = self.session.get(Volunteer, int(volunteer_id)) if volunteer_id is not None else None
