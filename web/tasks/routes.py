@@ -20,6 +20,8 @@ from web.auth import current_user, login_required
 from web.task_forms import parse_submission, render_form
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+# The matching task: a ranked list plus the fields that say "offer this person".
+QUICK_PICK_FIELDS = {"candidates", "selected_volunteer_id", "pick_action"}
 
 
 def _may_work(user, task: OpenTask) -> bool:
@@ -45,7 +47,21 @@ def _page(task: OpenTask, case: Case, values: dict, errors: dict | None = None, 
     client = db.get(Client, case.client_id) if case.client_id else None
     html = render_form(form.schema, values, errors or {})
     return render_template("task.html", task=task, case=case, form=form, form_html=html, errors=errors or {},
-                           volunteer=volunteer, client=client), status
+                           volunteer=volunteer, client=client, quick_picks=_quick_picks(form.schema, values)), status
+
+
+def _quick_picks(schema: dict, values: dict) -> list[dict]:
+    """Candidates a caseworker may offer with one click (the matching task's ranked list, conflicts out)."""
+    if not QUICK_PICK_FIELDS <= set(schema.get("properties", {})):
+        return []
+    return [c for c in values.get("candidates") or [] if isinstance(c, dict) and not c.get("conflicts")]
+
+
+def _apply_quick_pick(schema: dict, data: dict) -> dict:
+    chosen = request.form.get("quick_pick")
+    if chosen and QUICK_PICK_FIELDS <= set(schema.get("properties", {})):
+        data = {**data, "pick_action": "offer", "selected_volunteer_id": int(chosen) if chosen.isdigit() else chosen}
+    return data
 
 
 @bp.get("/<task_id>")
@@ -82,7 +98,7 @@ def submit(task_id: str):
     if not _may_work(user, task):
         abort(403)
     form = default_forms().get(task.form_key)
-    data = parse_submission(form.schema, request.form)
+    data = _apply_quick_pick(form.schema, parse_submission(form.schema, request.form))
     clock = database.clock()
     try:
         if request.form.get("action") == "draft":
