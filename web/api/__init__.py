@@ -8,19 +8,25 @@ from flask import Flask, abort, g, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, InvalidData, KompisError, NotFound, PermissionDenied
+from engine.errors import Conflict, ElementError, InvalidData, InvalidModel, KompisError, NotFound, PermissionDenied
 from engine.users import user_for_token
 from web import database
 
 api = Api()
 
-STATUS = {NotFound: 404, Conflict: 409, InvalidData: 422, PermissionDenied: 403}
+STATUS = {NotFound: 404, Conflict: 409, InvalidData: 422, InvalidModel: 422, PermissionDenied: 403}
 
 
 def error_body(status: int, code: str, message: str, errors=None):
     response = jsonify({"code": code, "message": message, "errors": errors or {}})
     response.status_code = status
     return response
+
+
+def render_error_page(exc: KompisError):
+    from flask import render_template
+
+    return render_template("error.html", title="Det gick inte", message=exc.message), status_of(exc)
 
 
 def status_of(exc: KompisError) -> int:
@@ -56,16 +62,25 @@ def init_app(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
 
+    from web.api.cases import blp as cases_blp
     from web.api.clock import blp as clock_blp
+    from web.api.models import blp as models_blp
+    from web.api.registry import blp as registry_blp
+    from web.api.tasks import blp as tasks_blp
     from web.security import csrf
 
-    for blueprint in (clock_blp,):
+    for blueprint in (models_blp, cases_blp, tasks_blp, registry_blp, clock_blp):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 
     @app.errorhandler(KompisError)
     def _kompis_error(exc: KompisError):
-        return error_body(status_of(exc), exc.code, exc.message, getattr(exc, "errors", None))
+        errors = getattr(exc, "errors", None)
+        if isinstance(errors, list):
+            errors = [e.as_dict() if isinstance(e, ElementError) else e for e in errors]
+        if not request.path.startswith("/api/"):
+            return render_error_page(exc)
+        return error_body(status_of(exc), exc.code, exc.message, errors)
 
     messages = {401: "Inloggning krävs: skicka en giltig token (Authorization: Bearer …).",
                 403: "Du har inte behörighet till detta.", 404: "Finns inte.",
