@@ -1,12 +1,20 @@
 """Security baseline for every response: CSRF on forms, cookie flags, idle timeout, headers."""
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
-from flask import Flask, request
+from flask import Flask, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
+# In memory per process; with several web workers set KOMPIS_RATELIMIT_STORAGE (e.g. a Redis URL).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+LOGIN_LIMIT = "10 per minute"
+API_LIMIT = "600 per minute"
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -19,11 +27,23 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "kompis_session",
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # model uploads are refused above 2 MB with a reason anyway
 }
 
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("KOMPIS_RATELIMIT_STORAGE", "memory://"))
+    limiter.init_app(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(_error):
+        if request.path.startswith("/api/"):
+            from web.api import error_body
+
+            return error_body(429, "too_many_requests", "För många förfrågningar; vänta en stund.")
+        return render_template("error.html", title="För många försök",
+                               message="Vänta en minut och försök igen."), 429
 
     @app.before_request
     def _secure_cookie_over_https():

@@ -13,7 +13,7 @@ from web import database as web_database
 @pytest.fixture
 def app(db_url, sessions, clock):
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "TESTING": True,
-                      "KOMPIS_CLOCK_OBJECT": clock})
+                      "KOMPIS_CLOCK_OBJECT": clock, "RATELIMIT_ENABLED": False})
     yield app
     web_database.dispose_all()
 

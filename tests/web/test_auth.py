@@ -59,3 +59,23 @@ def test_security_headers_and_no_store(login):
     assert response.headers["Cache-Control"] == "no-store"
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_sign_in_attempts_are_rate_limited(db_url, clock, make_user):
+    from web import create_app
+    from web.security import limiter
+
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "t", "TESTING": True, "KOMPIS_CLOCK_OBJECT": clock})
+    limiter.reset()
+    client = app.test_client()
+    make_user("anna")
+    statuses = [client.post("/login", data={"username": "anna", "password": "fel",
+                                            "csrf_token": csrf_token(client)}).status_code for _ in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[-1] == 429
+    assert "Vänta en minut" in client.post("/login", data={"username": "anna", "password": "fel",
+                                                            "csrf_token": csrf_token(client)}).get_data(as_text=True)
+
+
+def test_oversized_requests_are_refused(client):
+    response = client.post("/login", data={"username": "x" * (5 * 1024 * 1024)})
+    assert response.status_code == 413

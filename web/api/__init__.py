@@ -69,8 +69,11 @@ def init_app(app: Flask) -> None:
     from web.api.tasks import blp as tasks_blp
     from web.security import csrf
 
+    from web.security import API_LIMIT, limiter
+
     for blueprint in (models_blp, cases_blp, tasks_blp, registry_blp, clock_blp):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
+        limiter.limit(API_LIMIT)(blueprint)
         api.register_blueprint(blueprint)
 
     @app.errorhandler(KompisError)

@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 
 from engine.users import LockedOut, authenticate
+from web.security import LOGIN_LIMIT, limiter
 from web import database
 
 bp = Blueprint("auth", __name__)
@@ -20,6 +21,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login():
     error = None
     if request.method == "POST":
