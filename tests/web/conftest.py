@@ -1,6 +1,7 @@
 """A web app on the test database, a client, and signed-in users of each role."""
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -13,14 +14,21 @@ from web import database as web_database
 @pytest.fixture
 def app(db_url, sessions, clock):
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "TESTING": True,
-                      "KOMPIS_CLOCK_OBJECT": clock, "RATELIMIT_ENABLED": False})
+                      "KOMPIS_CLOCK_OBJECT": clock})
     yield app
     web_database.dispose_all()
 
 
+_addresses = itertools.count(1)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client with a loopback address of its own, so rate-limit counters never carry over."""
+    client = app.test_client()
+    n = next(_addresses)
+    client.environ_base["REMOTE_ADDR"] = f"127.1.{n // 250}.{n % 250 + 1}"
+    return client
 
 
 def csrf_token(client, path="/login") -> str:

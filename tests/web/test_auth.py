@@ -61,13 +61,7 @@ def test_security_headers_and_no_store(login):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_sign_in_attempts_are_rate_limited(db_url, clock, make_user):
-    from web import create_app
-    from web.security import limiter
-
-    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "t", "TESTING": True, "KOMPIS_CLOCK_OBJECT": clock})
-    limiter.reset()
-    client = app.test_client()
+def test_sign_in_attempts_are_rate_limited(client, make_user):
     make_user("anna")
     statuses = [client.post("/login", data={"username": "anna", "password": "fel",
                                             "csrf_token": csrf_token(client)}).status_code for _ in range(12)]
