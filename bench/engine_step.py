@@ -20,10 +20,10 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 import engine
-from engine.db import Base, make_engine, make_session_factory
+from bench.common import fresh_database, percentile
 from engine.deployments import deploy
 from engine.forms import FormStore
 from engine.models import OpenTask
@@ -33,11 +33,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DIAGRAM = ROOT / "tests" / "fixtures" / "bpmn" / "approval.bpmn"
 DATA = {"approved": False, "points": 3}
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def raw_spiff(n: int) -> list[float]:
@@ -66,13 +61,7 @@ def raw_spiff(n: int) -> list[float]:
 
 
 def kompis(n: int, url: str) -> list[float]:
-    db = make_engine(url)
-    if db.dialect.name == "postgresql":
-        with db.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    Base.metadata.create_all(db)
-    sessions = make_session_factory(db)
+    db, sessions = fresh_database(url)
     set_default_forms(FormStore([ROOT / "tests" / "fixtures" / "forms"]))
     clock = engine.SimulatedClock(datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc))
     with sessions.begin() as session:

@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 import engine
+from bench.common import fresh_database
 from engine.clock import SystemClock
-from engine.db import Base, make_engine, make_session_factory
 from engine.deployments import deploy
 from engine.models import Event, WaitingTimer
 from engine.scheduler import TimerScheduler
@@ -29,16 +29,6 @@ from tests.bpmn_text import timer_process
 
 HERE = Path(__file__).resolve().parent
 KOMPIS = str(Path(sys.executable).parent / "kompis")
-
-
-def fresh_database(url: str):
-    db = make_engine(url)
-    if db.dialect.name == "postgresql":
-        with db.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    Base.metadata.create_all(db)
-    return db, make_session_factory(db)
 
 
 def due_cases(sessions, n: int) -> None:

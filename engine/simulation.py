@@ -14,7 +14,6 @@ from engine.timers import fire_due_timers, next_due_at
 
 @dataclass
 class AdvanceReport:
-    start: object
     end: object
     fired: int = 0
     failed: int = 0
@@ -28,7 +27,16 @@ def advance_clock(sessions: sessionmaker, clock: Clock, duration: str, *,
         raise ClockError("Klockan är verklig (KOMPIS_CLOCK=real); bara en simulerad klocka kan flyttas.")
     start = clock.now()
     target = add_duration(start, duration)
-    report = AdvanceReport(start=start, end=target)
+    report = AdvanceReport(end=target)
+
+    def sweep() -> bool:
+        swept = fire_due_timers(sessions, clock=clock)
+        report.fired += swept.fired
+        report.failed += swept.failed
+        if on_progress is not None:
+            on_progress(report)
+        return bool(swept.fired or swept.failed)
+
     while True:
         with sessions() as session:
             due = next_due_at(session)
@@ -36,17 +44,8 @@ def advance_clock(sessions: sessionmaker, clock: Clock, duration: str, *,
             break
         if due > clock.now():
             clock.set(due)
-        swept = fire_due_timers(sessions, clock=clock)
-        report.fired += swept.fired
-        report.failed += swept.failed
-        if on_progress is not None:
-            on_progress(report)
-        if swept.fired == 0 and swept.failed == 0:
+        if not sweep():
             break  # nothing could fire (held by another process); the rest waits for the scheduler
     clock.set(target)
-    swept = fire_due_timers(sessions, clock=clock)
-    report.fired += swept.fired
-    report.failed += swept.failed
-    if on_progress is not None:
-        on_progress(report)
+    sweep()
     return report

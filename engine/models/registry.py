@@ -13,14 +13,26 @@ VOLUNTEER_STATUSES = ("applicant", "approved_waiting", "assigned", "paused", "le
 ASSIGNMENT_STATUSES = ("planned", "active", "ended")
 
 
-class Volunteer(Base):
-    __tablename__ = "volunteers"
-    __table_args__ = (Index("ix_volunteers_status_waiting", "status", "waiting_since"),)
+class _Person:
+    """Columns every registered person has."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     personnummer: Mapped[str | None] = mapped_column(String(13), unique=True)
+    details: Mapped[dict] = mapped_column(default=dict)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column()
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Volunteer(_Person, Base):
+    __tablename__ = "volunteers"
+    __table_args__ = (Index("ix_volunteers_status_waiting", "status", "waiting_since"),)
+
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     area: Mapped[str | None] = mapped_column(String(100))
@@ -31,22 +43,11 @@ class Volunteer(Base):
     status: Mapped[str] = mapped_column(String(20), default="applicant")
     waiting_since: Mapped[date | None] = mapped_column(Date)
     status_changed_at: Mapped[datetime] = mapped_column()
-    details: Mapped[dict] = mapped_column(default=dict)
-    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column()
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
 
 
-class Client(Base):
+class Client(_Person, Base):
     __tablename__ = "clients"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    first_name: Mapped[str] = mapped_column(String(100), default="")
-    last_name: Mapped[str] = mapped_column(String(100), default="")
-    personnummer: Mapped[str | None] = mapped_column(String(13), unique=True)
     area: Mapped[str | None] = mapped_column(String(100))
     daily_activity_place: Mapped[str | None] = mapped_column(String(200))
     guardian_name: Mapped[str | None] = mapped_column(String(200))
@@ -57,13 +58,6 @@ class Client(Base):
     decision: Mapped[dict] = mapped_column(default=dict)
     # Free text naming the client's god man, förvaltare and staff: matched against volunteers.
     representatives: Mapped[str] = mapped_column(String(2000), default="")
-    details: Mapped[dict] = mapped_column(default=dict)
-    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column()
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
 
 
 class Assignment(Base):
