@@ -105,3 +105,13 @@ def test_registry_pages_list_the_pool_with_days_waiting(login, sessions, clock):
     page = client.get("/volunteers").get_data(as_text=True)
     assert "Sara Lind" in page and "<td>12</td>" in page
     assert client.get("/clients").status_code == 200 and client.get("/assignments").status_code == 200
+
+
+def test_registry_views_are_logged(login, sessions):
+    from engine.models import Event
+
+    client = login()
+    client.get("/volunteers?status=assigned")
+    with sessions() as session:
+        [event] = session.scalars(select(Event).where(Event.kind == "registry_viewed")).all()
+    assert (event.actor, event.data["list"], event.data["args"]) == ("anna", "volunteers", {"status": "assigned"})

@@ -9,7 +9,8 @@ from sqlalchemy.orm import aliased
 from engine.models import Assignment, Client, Volunteer
 from engine.models.registry import VOLUNTEER_STATUSES
 from web import database
-from web.auth import login_required
+from engine.events import record_event
+from web.auth import current_user, login_required
 
 bp = Blueprint("registry", __name__)
 PER_PAGE = 50
@@ -26,9 +27,18 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int))
 
 
+def _log_read(what: str) -> None:
+    """Registry lists show personal data: every view goes to the event log."""
+    db = database.session()
+    record_event(db, database.clock(), actor=current_user().username, kind="registry_viewed", case_id=None,
+                 data={"list": what, "page": _page(), "args": request.args.to_dict()})
+    db.commit()
+
+
 @bp.get("/volunteers")
 @login_required
 def volunteers():
+    _log_read("volunteers")
     status = request.args.get("status", "approved_waiting")
     sort = request.args.get("sort", "waiting")
     query = select(Volunteer)
@@ -47,6 +57,7 @@ def volunteers():
 @bp.get("/clients")
 @login_required
 def clients():
+    _log_read("clients")
     db = database.reader()
     active = (select(Assignment.client_id, func.count().label("n")).where(Assignment.status == "active")
               .group_by(Assignment.client_id).subquery())
@@ -60,6 +71,7 @@ def clients():
 @bp.get("/assignments")
 @login_required
 def assignments():
+    _log_read("assignments")
     status = request.args.get("status", "active")
     volunteer, client = aliased(Volunteer), aliased(Client)
     query = (select(Assignment, volunteer, client).join(volunteer, volunteer.id == Assignment.volunteer_id)
