@@ -6,7 +6,7 @@ import pytest
 from engine.deployments import deploy_builtin_processes
 from tests.scenarios.caseworker import Caseworker
 
-PROCESS_KEYS = {"recruitment", "matching", "agreement", "follow_up", "incident", "termination"}
+PROCESS_KEYS = {"recruitment", "matching", "agreement", "follow_up", "follow_up_period", "incident", "termination"}
 
 
 @pytest.fixture

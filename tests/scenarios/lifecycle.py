@@ -330,16 +330,29 @@ def report_day(period: str, day: int = 3) -> datetime:
     return at(add_months(period + "-01", 1)[:8] + f"{day:02d}")
 
 
+def period_case(sessions, assignment_id, period: str) -> Case:
+    """The follow_up_period case of one month of an assignment (its business key is "<assignment>:<YYYY-MM>")."""
+    [case] = cases_of(sessions, "follow_up_period", business_key=f"{assignment_id}:{period}")
+    return case
+
+
+def year_periods(worker: Caseworker, case_id: int) -> list[str]:
+    """The twelve months (YYYY-MM) a follow_up case opened period cases for."""
+    return data_at(worker, case_id, "Script_start_periods")["periods"]
+
+
 def live_a_year(anna: Caseworker, clock, assignment_id: int, case_id: int, *, outcome: str = "continue",
-                on_period=None, reports: dict[str, dict] | None = None, **review_data) -> dict[int, int]:
-    """One agreement year of a follow_up case: the contact person reports every month on the 3rd of
-    the next month, timers fire on the way, the annual review is held when it comes up. Returns the
-    case's stored state size after each report (1-12). `on_period(period)` runs before each report;
-    `reports` gives a period's report other contents (e.g. {"2027-01": {"concerns": "..."}})."""
-    year_start = data_at(anna, case_id, "Catch_report")["year_start"]
+                on_period=None, reports: dict[str, dict] | None = None, **review_data) -> dict[int, dict[str, int]]:
+    """One agreement year: the follow_up case `case_id` and its twelve follow_up_period cases. The contact
+    person reports every month on the 3rd of the next month, timers fire on the way, the annual review is
+    held when it comes up. Returns, for each report (1-12), the stored state sizes of the year case after
+    it and of that month's period case just before it (while it waits) and after it:
+    {n: {"follow_up": ..., "follow_up_period_waiting": ..., "follow_up_period": ...}}. `on_period(period)` runs
+    before each report; `reports` gives a period's report other contents (e.g. {"2027-01": {"concerns": "..."}})."""
+    periods = year_periods(anna, case_id)
+    assert len(periods) == 12
     sizes = {}
-    for index in range(12):
-        period = add_months(year_start, index)[:7]
+    for index, period in enumerate(periods):
         if clock.now() < report_day(period):
             clock.set(report_day(period))
         fire_until_quiet(anna)
@@ -347,8 +360,14 @@ def live_a_year(anna: Caseworker, clock, assignment_id: int, case_id: int, *, ou
             review(anna, outcome, held=clock.today().isoformat(), **review_data)
         if on_period is not None:
             on_period(period)
-        assert send_report(anna, assignment_id, period, **(reports or {}).get(period, {})) == [case_id]
-        sizes[index + 1] = len(anna.case(case_id).state)
-    if not reports:
-        assert anna.case(case_id).status == "completed", "the year did not end after its 12th report"
+        month = period_case(anna.sessions, assignment_id, period)
+        waiting = len(month.state)
+        assert send_report(anna, assignment_id, period, **(reports or {}).get(period, {})) == [month.id]
+        sizes[index + 1] = {"follow_up": len(anna.case(case_id).state), "follow_up_period_waiting": waiting,
+                            "follow_up_period": len(anna.case(month.id).state)}
+    assert anna.case(case_id).status == "completed", "the year did not end with its annual review"
+    for period in periods:
+        extra = (reports or {}).get(period, {})
+        if not (extra.get("concerns") or extra.get("wants_contact")):  # else the month waits for the caseworker
+            assert period_case(anna.sessions, assignment_id, period).status == "completed", period
     return sizes

@@ -1,4 +1,7 @@
-"""Following up an active assignment: monthly reports, reminders, concerns, incidents, annual review."""
+"""Following up an active assignment: monthly reports, reminders, concerns, incidents, annual review.
+
+Each agreement year is a follow_up case (annual review, incident listeners, next year); it opens one
+follow_up_period case per month (the report, its reminder and caseworker task, the payment basis)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -20,11 +23,13 @@ from tests.scenarios.lifecycle import (
     live_until,
     notifications,
     payment_bases,
+    period_case,
     report_day,
     send_report,
     task_data,
     timers_of,
     titles,
+    year_periods,
 )
 
 FIRST_DEADLINE = datetime(2026, 3, 10, 23, 59, 59, tzinfo=STOCKHOLM)  # period 2026-02: Tuesday 10 March
@@ -48,15 +53,41 @@ def reminders(sessions, email: str) -> list[str]:
 
 # -- monthly reports ------------------------------------------------------------------------------
 
-def test_monthly_report_records_a_paid_payment_basis_and_opens_the_next_period(sessions, clock, anna, running):
-    aid, case_id = running["assignment_id"], running["follow_up_case"]
+def test_agreement_year_opens_a_case_for_each_of_its_twelve_months(sessions, clock, anna, running):
+    aid, year = running["assignment_id"], running["follow_up_case"]
+    months = [f"2026-{m:02d}" for m in range(2, 13)] + ["2027-01"]
+    assert year_periods(anna, year) == months
+    cases = cases_of(sessions, "follow_up_period")
+    assert [c.business_key for c in cases] == [f"{aid}:{m}" for m in months]
+    for number, (month, case) in enumerate(zip(months, cases), 1):
+        assert (case.status, case.assignment_id, case.volunteer_id) == ("running", aid, running["volunteer_id"])
+        assert waiting_keys(sessions, case.id) == {"monthly_report": f"{aid}:{month}", "assignment_ended": str(aid)}
+        deadline = datetime.fromisoformat(monthly_report_deadline(month))
+        assert {t.element_id: t.due_at for t in timers_of(sessions, case.id)} == {
+            "Boundary_deadline": deadline, "Boundary_grace": deadline + timedelta(days=7)}, month
+        data = data_at(anna, case.id, "Catch_report")
+        assert (data["period"], data["period_number"], data["year_number"], data["fee_percent"],
+                data["expense_percent"]) == (month, number, 1, 20, 10)
+    # The year case itself waits only for its review, the reports that start incidents and the end.
+    assert {t.element_id for t in timers_of(sessions, year)} == {"Timer_review"}
+    assert waiting_keys(sessions, year) == {name: str(aid) for name in (
+        "lex_sarah_report", "child_concern_report", "supervision_request", "assignment_ended")}
+
+
+def test_monthly_report_records_a_paid_payment_basis_and_the_next_period_waits(sessions, clock, anna, running):
+    aid = running["assignment_id"]
+    february = period_case(sessions, aid, "2026-02")
     clock.set(report_day("2026-02"))
-    assert send_report(anna, aid, "2026-02") == [case_id]
+    assert send_report(anna, aid, "2026-02") == [february.id]
     [basis] = payment_bases(sessions, aid)
     assert (basis.month, basis.fee, basis.expenses, basis.report_status, basis.held_back) == (
         "2026-02", 987, 493, "received", False)
-    assert waiting_keys(sessions, case_id)["monthly_report"] == f"{aid}:2026-03"
+    assert anna.case(february.id).status == "completed"
+    assert case_data(anna, february.id)["period_outcome"] == "paid"
+    assert timers_of(sessions, february.id) == [] and waiting_keys(sessions, february.id) == {}
+    assert waiting_keys(sessions, period_case(sessions, aid, "2026-03").id)["monthly_report"] == f"{aid}:2026-03"
     assert titles(anna) == [] and reminders(sessions, running["email"]) == []
+    assert anna.case(running["follow_up_case"]).status == "running"
 
 
 def test_each_month_is_paid_with_the_price_base_amount_of_its_own_year(sessions, clock, anna, erik):
@@ -79,7 +110,8 @@ def test_each_month_is_paid_with_the_price_base_amount_of_its_own_year(sessions,
 ])
 def test_missing_monthly_report_gets_a_reminder_then_a_caseworker_task(sessions, clock, anna, running, outcome,
                                                                         status, held_back):
-    aid, case_id, email = running["assignment_id"], running["follow_up_case"], running["email"]
+    aid, email = running["assignment_id"], running["email"]
+    case_id = period_case(sessions, aid, "2026-02").id
     live_until(anna, clock, FIRST_DEADLINE - timedelta(seconds=1), step=timedelta(days=7))
     assert reminders(sessions, email) == []
 
@@ -103,12 +135,14 @@ def test_missing_monthly_report_gets_a_reminder_then_a_caseworker_task(sessions,
     [basis] = payment_bases(sessions, aid)
     assert (basis.month, basis.report_status, basis.held_back) == ("2026-02", status, held_back)
     assert (basis.fee, basis.expenses) == (987, 493)
-    assert waiting_keys(sessions, case_id)["monthly_report"] == f"{aid}:2026-03"
+    assert anna.case(case_id).status == "completed" and case_data(anna, case_id)["report_status"] == status
+    assert waiting_keys(sessions, period_case(sessions, aid, "2026-03").id)["monthly_report"] == f"{aid}:2026-03"
     assert titles(anna) == []
 
 
 def test_late_monthly_report_withdraws_the_caseworker_task_and_counts(sessions, clock, anna, running):
-    aid, case_id = running["assignment_id"], running["follow_up_case"]
+    aid = running["assignment_id"]
+    case_id = period_case(sessions, aid, "2026-02").id
     live_until(anna, clock, at("2026-03-19"), step=timedelta(days=7))
     assert titles(anna) == ["Följ upp utebliven månadsrapport"]
     assert send_report(anna, aid, "2026-02") == [case_id]
@@ -121,9 +155,10 @@ def test_late_monthly_report_withdraws_the_caseworker_task_and_counts(sessions, 
                                                          ("", True)], ids=["concern", "wants-contact"])
 def test_concern_in_a_monthly_report_opens_an_urgent_task_at_once(sessions, clock, anna, running, concerns,
                                                                    wants_contact):
-    aid, case_id = running["assignment_id"], running["follow_up_case"]
+    aid = running["assignment_id"]
+    case_id = period_case(sessions, aid, "2026-02").id
     clock.set(report_day("2026-02"))
-    send_report(anna, aid, "2026-02", concerns=concerns, wants_contact=wants_contact)
+    assert send_report(anna, aid, "2026-02", concerns=concerns, wants_contact=wants_contact) == [case_id]
 
     [task] = anna.inbox()
     assert (task.title, task.priority, task.case_id) == ("Hantera det kontaktpersonen tar upp", 90, case_id)
@@ -131,11 +166,16 @@ def test_concern_in_a_monthly_report_opens_an_urgent_task_at_once(sessions, cloc
     assert task_data(anna, task.title)["monthly_report"]["concerns"] == concerns
     # The year goes on meanwhile: the month is paid and the next period waits.
     assert [(b.month, b.report_status) for b in payment_bases(sessions, aid)] == [("2026-02", "received")]
-    assert waiting_keys(sessions, case_id)["monthly_report"] == f"{aid}:2026-03"
+    assert waiting_keys(sessions, period_case(sessions, aid, "2026-03").id)["monthly_report"] == f"{aid}:2026-03"
+    assert anna.case(case_id).status == "running"  # the month's case waits for the caseworker
 
     anna.complete(task.title, {"concern_actions": "Ringde Olles god man.", "concern_followup_needed": False,
                                "supervision_offered": True})
-    assert titles(anna) == [] and anna.case(case_id).status == "running"
+    assert titles(anna) == [] and anna.case(case_id).status == "completed"
+    done = case_data(anna, case_id)
+    assert (done["period_outcome"], done["concern_actions"], done["monthly_fee"]) == (
+        "paid", "Ringde Olles god man.", 987)
+    assert anna.case(running["follow_up_case"]).status == "running"
 
 
 # -- reports during the month: separate urgent cases -----------------------------------------------
@@ -190,10 +230,14 @@ def test_annual_review_continue_starts_the_next_agreement_year(sessions, clock, 
 
     assert case_data(anna, first)["follow_up_outcome"] == "continue"
     [_, second] = cases_of(sessions, "follow_up")
-    year = data_at(anna, second.id, "Catch_report")
-    assert (year["year_start"], year["year_number"], year["period"], year["fee_percent"]) == (
+    year = data_at(anna, second.id, "Script_start_periods")
+    assert (year["year_start"], year["year_number"], year["periods"][0], year["fee_percent"]) == (
         "2027-02-16", 2, "2027-02", 20)
     assert [b.month for b in payment_bases(sessions, aid)] == [f"2026-{m:02d}" for m in range(2, 13)] + ["2027-01"]
+    months = cases_of(sessions, "follow_up_period")
+    assert [c.status for c in months] == ["completed"] * 12 + ["running"] * 12  # year 1 paid, year 2 waits
+    assert [c.business_key for c in months[12:]] == [f"{aid}:{p}" for p in year_periods(anna, second.id)]
+    assert data_at(anna, months[12].id, "Catch_report")["period"] == "2027-02"
     active = assignment(sessions, aid)
     assert active.status == "active"
     assert active.next_review_on == date(2028, 2, 16)  # the registry shows the next review, not the past one
@@ -206,9 +250,11 @@ def test_annual_review_change_recomputes_the_compensation(sessions, clock, anna,
                 new_goals="Två träffar i veckan, simning")
 
     [_, second] = cases_of(sessions, "follow_up")
-    year = data_at(anna, second.id, "Catch_report")
+    year = data_at(anna, second.id, "Script_start_periods")
     assert (year["meetings_per_month"], year["goals"], year["scope_level"], year["fee_percent"],
             year["expense_percent"]) == (6, "Två träffar i veckan, simning", 2, 30, 25)
+    month = data_at(anna, period_case(sessions, aid, "2027-02").id, "Catch_report")
+    assert (month["fee_percent"], month["expense_percent"]) == (30, 25)  # the new year's months carry the new level
     changed = assignment(sessions, aid)
     assert (changed.terms["meetings_per_month"], changed.terms["scope_level"], changed.terms["fee_percent"]) == (
         6, 2, 30)
@@ -231,6 +277,8 @@ def test_annual_review_end_starts_the_termination(sessions, clock, anna, running
 
     assert case_data(anna, first)["follow_up_outcome"] == "end"
     assert len(cases_of(sessions, "follow_up")) == 1  # no next year
+    assert [c.business_key for c in cases_of(sessions, "follow_up_period")] == [
+        f"{aid}:{p}" for p in year_periods(anna, first)]  # and no months of one
     [termination] = cases_of(sessions, "termination")
     assert termination.status == "running" and termination.assignment_id == aid
     form = task_data(anna, "Registrera avslut")
@@ -247,8 +295,8 @@ def test_three_years_of_report_deadlines_follow_the_swedish_calendar(sessions, c
     deadlines: dict[str, datetime] = {}
 
     def note_deadline(period: str) -> None:
-        [case] = [c for c in cases_of(sessions, "follow_up") if c.status == "running"]
-        [timer] = [t for t in timers_of(sessions, case.id) if t.element_id == "Boundary_deadline"]
+        [timer] = [t for t in timers_of(sessions, period_case(sessions, aid, period).id)
+                   if t.element_id == "Boundary_deadline"]
         deadlines[period] = timer.due_at
 
     case_id = made["follow_up_case"]
@@ -274,15 +322,19 @@ def test_report_while_the_last_concern_of_the_year_is_open_opens_one_incident(se
     live_a_year(anna, clock, aid, first, outcome="continue",
                 reports={"2027-01": {"concerns": "Olle vill sluta träffas."}})
     assert titles(anna) == ["Hantera det kontaktpersonen tar upp"]  # still open when the year is over
-
-    clock.set(at("2027-02-08"))
-    anna.message("lex_sarah_report", str(aid), {"reported_by": "Sara", "description": "…"})
-    assert len(cases_of(sessions, "incident")) == 1  # one report, one urgent case
-
-    anna.complete("Hantera det kontaktpersonen tar upp", {"concern_actions": "Samtal med Olle och Sara."})
+    january = period_case(sessions, aid, "2027-01")
+    assert anna.task("Hantera det kontaktpersonen tar upp").case_id == january.id
     assert anna.case(first).status == "completed"
     assert case_data(anna, first)["follow_up_outcome"] == "continue"
     [_, second] = cases_of(sessions, "follow_up")
-    assert data_at(anna, second.id, "Catch_report")["period"] == "2027-02"
+
+    clock.set(at("2027-02-08"))
+    assert anna.message("lex_sarah_report", str(aid), {"reported_by": "Sara", "description": "…"}) == [second.id]
+    assert len(cases_of(sessions, "incident")) == 1  # one report, one urgent case
+
+    anna.complete("Hantera det kontaktpersonen tar upp", {"concern_actions": "Samtal med Olle och Sara."})
+    assert anna.case(january.id).status == "completed"
+    assert case_data(anna, january.id)["period_outcome"] == "paid"
+    assert year_periods(anna, second.id)[0] == "2027-02"
     anna.message("lex_sarah_report", str(aid), {"reported_by": "Sara", "description": "…"})
     assert len(cases_of(sessions, "incident")) == 2

@@ -150,13 +150,18 @@ def test_interest_registration_becomes_an_active_assignment(sessions, clock, ann
     # -- the first agreement year is followed up --------------------------------------------
     [follow_up] = cases_of(sessions, "follow_up")
     assert follow_up.status == "running" and follow_up.assignment_id == assignment_id
-    year = data_at(anna, follow_up.id, "Catch_report")
-    assert (year["year_start"], year["year_number"], year["period"], year["review_due"]) == (
-        "2026-02-16", 1, "2026-02", "2027-02-16")
-    due = {t.element_id: t.due_at for t in timers_of(sessions, follow_up.id)}
-    assert due == {
+    year = data_at(anna, follow_up.id, "Script_start_periods")
+    assert (year["year_start"], year["year_number"], year["periods"][0], year["periods"][-1], year["review_due"]) == (
+        "2026-02-16", 1, "2026-02", "2027-01", "2027-02-16")
+    assert {t.element_id: t.due_at for t in timers_of(sessions, follow_up.id)} == {
+        "Timer_review": datetime(2027, 1, 17, 23, 59, 59, tzinfo=STOCKHOLM),      # 30 days before 16 Feb
+    }
+    months = cases_of(sessions, "follow_up_period")
+    assert [(m.business_key, m.status, m.assignment_id) for m in months] == [
+        (f"{assignment_id}:{period}", "running", assignment_id) for period in year["periods"]]
+    assert data_at(anna, months[0].id, "Catch_report")["period"] == "2026-02"
+    assert {t.element_id: t.due_at for t in timers_of(sessions, months[0].id)} == {
         "Boundary_deadline": datetime(2026, 3, 10, 23, 59, 59, tzinfo=STOCKHOLM),   # Tuesday 10 March
         "Boundary_grace": datetime(2026, 3, 17, 23, 59, 59, tzinfo=STOCKHOLM),
-        "Timer_review": datetime(2027, 1, 17, 23, 59, 59, tzinfo=STOCKHOLM),      # 30 days before 16 Feb
     }
     assert titles(anna) == [] and titles(erik) == []

@@ -19,12 +19,14 @@ from tests.scenarios.lifecycle import (
     live_until,
     notifications,
     payment_bases,
+    period_case,
     report_day,
     send_report,
     task_data,
     timers_of,
     titles,
     volunteer,
+    year_periods,
 )
 
 CATEGORY = {"client": "client_request", "contact_person": "volunteer_request", "caseworker": "not_working"}
@@ -55,6 +57,20 @@ def waiting_names(sessions, case_id: int) -> list[str]:
         return sorted(session.scalars(select(WaitingMessage.name).where(WaitingMessage.case_id == case_id)))
 
 
+def assert_months_stopped(anna, sessions, aid: int, year: int, finished: list[str], on: str) -> None:
+    """Every period case of the year has ended: the `finished` months normally (paid, nothing open),
+    every other month at once, by the message that the assignment ended."""
+    for period in year_periods(anna, year):
+        case = period_case(sessions, aid, period)
+        assert case.status == "completed", period
+        assert timers_of(sessions, case.id) == [] and waiting_names(sessions, case.id) == [], period
+        outcome = case_data(anna, case.id)
+        if period in finished:
+            assert outcome["period_outcome"] == "paid", period
+        else:
+            assert (outcome["period_outcome"], outcome["period_closed"]) == ("ended_by_termination", on), period
+
+
 @pytest.mark.parametrize("initiated_by", ["client", "contact_person", "caseworker"])
 def test_termination_asked_for_by_anyone_stops_the_year_and_settles_the_assignment(sessions, clock, anna, running,
                                                                                    initiated_by):
@@ -68,6 +84,7 @@ def test_termination_asked_for_by_anyone_stops_the_year_and_settles_the_assignme
     assert case_data(anna, year)["follow_up_outcome"] == "ended_by_termination"
     assert case_data(anna, year)["follow_up_closed"] == "2026-03-20"
     assert timers_of(sessions, year) == [] and waiting_names(sessions, year) == []
+    assert_months_stopped(anna, sessions, aid, year, finished=["2026-02"], on="2026-03-20")
     assert assignment(sessions, aid).status == "active"  # until the last payment basis is settled
     assert titles(anna) == ["Håll avslutningssamtal"]
 
@@ -151,6 +168,9 @@ def test_termination_withdraws_an_open_concern_but_incident_cases_go_on(sessions
 
     register_end(anna, running, "contact_person", end_date="2026-04-30")
     assert anna.case(year).status == "completed"
+    # March was paid when its report came; its case waited only for the concern and stops with the rest.
+    assert_months_stopped(anna, sessions, aid, year, finished=["2026-02"], on="2026-04-03")
+    assert [b.month for b in payment_bases(sessions, aid)] == ["2026-02", "2026-03"]
     assert titles(anna) == ["Håll avslutningssamtal"]  # the closing conversation takes the concern up
     [incident] = cases_of(sessions, "incident")
     assert incident.status == "running" and titles(erik) == ["Utred rapport om missförhållande"]
