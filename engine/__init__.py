@@ -9,6 +9,7 @@ from engine.cases import (  # noqa: E402
     claim_task,
     complete_task,
     correlate_message,
+    deliver_message,
     get_open_task,
     retry_case,
     save_draft,
@@ -21,5 +22,5 @@ from engine.timers import fire_due_timers, next_due_at  # noqa: E402
 __all__ = [
     "Clock", "SimulatedClock", "SystemClock",
     "start_case", "complete_task", "save_draft", "claim_task", "unclaim_task", "assign_task",
-    "correlate_message", "cancel_case", "retry_case", "get_open_task", "fire_due_timers", "next_due_at",
+    "correlate_message", "deliver_message", "cancel_case", "retry_case", "get_open_task", "fire_due_timers", "next_due_at",
 ]

@@ -2,6 +2,8 @@
 active elements highlighted and the path taken marked. Every view of it is logged."""
 from __future__ import annotations
 
+from uuid import uuid4
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from SpiffWorkflow.util.task import TaskState
@@ -11,13 +13,17 @@ import engine
 from engine.access import can_view_case, open_case
 from engine.bpmn.state import load_state
 from engine.deployments import compiled_model
-from engine.errors import KompisError, PermissionDenied
+from engine.errors import InvalidData, KompisError, PermissionDenied
+from engine.runtime import default_forms
+from engine.starts import message_form_key, start_options
 from engine.inbox import MANAGER_ROLES
 from engine.models import Case, Client, Document, Event, OpenTask, Volunteer, WaitingMessage, WaitingTimer
 from web import database
 from web.auth import current_user, login_required
+from web.task_forms import parse_submission, render_form
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+STARTERS = ("caseworker", "unit_manager", "admin")
 
 EVENT_LABELS = {
     "case_started": "Ärendet startade", "task_completed": "Uppgift slutförd", "task_claimed": "Uppgift tagen",
@@ -74,9 +80,85 @@ def show(case_id: int):
         messages=db.scalars(select(WaitingMessage).where(WaitingMessage.case_id == case_id)).all(),
         events=events, labels=EVENT_LABELS, done=done, active=active,
         documents=db.scalars(select(Document).where(Document.case_id == case_id)).all(),
+        message_forms={m.name: default_forms().get(message_form_key(m.name)).title for m in
+                       db.scalars(select(WaitingMessage).where(WaitingMessage.case_id == case_id))
+                       if default_forms().exists(message_form_key(m.name))},
         volunteer=db.get(Volunteer, case.volunteer_id) if case.volunteer_id else None,
         client=db.get(Client, case.client_id) if case.client_id else None,
         is_manager=user.role in MANAGER_ROLES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Start a process by hand, or register a message that starts one (a paper interest registration)."""
+    user = current_user()
+    if user.role not in STARTERS:
+        abort(403)
+    options = start_options(database.reader(), default_forms())
+    chosen = next((o for o in options if o.process_key == request.values.get("process")
+                   and (o.message or "") == (request.values.get("message") or "")), None)
+    if chosen is None or (chosen.message is None and request.method == "GET"):
+        return render_template("case_new.html", options=options)
+    db = database.session()
+    clock = database.clock()
+    if chosen.message is None:
+        case = engine.start_case(db, chosen.process_key, {}, user=user.username, clock=clock)
+        db.commit()
+        return redirect(_next_page(case.id))
+    form = default_forms().get(chosen.form_key)
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = parse_submission(form.schema, request.form)
+        try:
+            payload = form.validate(values)
+            key = "handlaggare:" + (payload.get("personnummer") or uuid4().hex[:12])
+            [case] = engine.correlate_message(db, chosen.message, key, payload, user=user.username, clock=clock)
+            db.commit()
+            flash(_("Ärendet är registrerat."), "info")
+            return redirect(_next_page(case.id))
+        except InvalidData as exc:
+            db.rollback()
+            errors = exc.errors
+    return render_template("message_form.html", title=form.title, description=form.schema.get("description"),
+                           form_html=render_form(form.schema, values, errors), case=None), (422 if errors else 200)
+
+
+def _next_page(case_id: int) -> str:
+    """The case's first open task when there is one, else the case page."""
+    # The request's read-only session may hold a snapshot from before this request's commit.
+    task_id = database.session().scalar(select(OpenTask.id).where(OpenTask.case_id == case_id).limit(1))
+    return url_for("tasks.show", task_id=task_id) if task_id else url_for("cases.show", case_id=case_id)
+
+
+@bp.route("/<int:case_id>/messages/<name>", methods=["GET", "POST"])
+@login_required
+def register_message(case_id: int, name: str):
+    """Enter a message the case waits for that came on paper (an answer from another municipality)."""
+    user = current_user()
+    case = _case_for(user, case_id, f"message:{name}")
+    store = default_forms()
+    waiting = database.reader().scalar(select(WaitingMessage.id).where(WaitingMessage.case_id == case_id,
+                                                                       WaitingMessage.name == name))
+    if waiting is None or not store.exists(message_form_key(name)):
+        flash(_("Ärendet väntar inte på det meddelandet."), "error")
+        return redirect(url_for("cases.show", case_id=case_id))
+    form = store.get(message_form_key(name))
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = parse_submission(form.schema, request.form)
+        db = database.session()
+        try:
+            engine.deliver_message(db, case.id, name, form.validate(values), user=user.username,
+                                   clock=database.clock())
+            db.commit()
+            flash(_("Meddelandet är registrerat."), "info")
+            return redirect(url_for("cases.show", case_id=case_id))
+        except InvalidData as exc:
+            db.rollback()
+            errors = exc.errors
+    return render_template("message_form.html", title=form.title, description=form.schema.get("description"),
+                           form_html=render_form(form.schema, values, errors), case=case), (422 if errors else 200)
 
 
 @bp.get("/<int:case_id>/diagram.bpmn")
