@@ -7,10 +7,11 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 import engine
-from engine.access import open_case
+from engine.access import can_view_case, open_case
 from engine.bpmn.state import load_state
 from engine.deployments import compiled_model
-from engine.errors import PermissionDenied
+from engine.errors import NoWaitingCase, PermissionDenied
+from engine.messages import cases_waiting_for
 from engine.models import Case, Event, OpenTask
 from web import database
 from web.api import token_required
@@ -18,6 +19,7 @@ from web.api.schemas import CancelIn, CaseDetailOut, CaseOut, CaseStartIn, Error
 
 blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Ärenden och meddelanden")
 STARTERS = ("caseworker", "unit_manager")
+MAX_ID = 2**31 - 1  # ids are 32-bit; a larger one is simply not found (SQLite cannot even bind it)
 
 
 def _out(case: Case) -> dict:
@@ -30,6 +32,7 @@ class Cases(MethodView):
     @blp.arguments(CaseStartIn)
     @blp.response(201, CaseOut)
     @blp.alt_response(404, schema=ErrorOut)
+    @blp.alt_response(409, schema=ErrorOut)
     @blp.alt_response(422, schema=ErrorOut)
     def post(self, body):
         """Start the latest version of a process with data."""
@@ -40,7 +43,7 @@ class Cases(MethodView):
         return _out(case)
 
 
-@blp.route("/cases/<int:case_id>")
+@blp.route(f"/cases/<int(max={MAX_ID}):case_id>")
 class CaseResource(MethodView):
     @token_required()
     @blp.response(200, CaseDetailOut)
@@ -65,11 +68,12 @@ class CaseResource(MethodView):
                                           .order_by(Event.at, Event.id)).all()}
 
 
-@blp.route("/cases/<int:case_id>/cancel")
+@blp.route(f"/cases/<int(max={MAX_ID}):case_id>/cancel")
 class CancelCase(MethodView):
     @token_required("unit_manager")
     @blp.arguments(CancelIn)
     @blp.response(200, CaseOut)
+    @blp.alt_response(404, schema=ErrorOut)
     @blp.alt_response(409, schema=ErrorOut)
     def post(self, body, case_id):
         """Cancel a running case (managers)."""
@@ -85,13 +89,20 @@ class Messages(MethodView):
     @token_required()
     @blp.arguments(MessageIn)
     @blp.response(202, MessageOut)
-    @blp.alt_response(404, schema=ErrorOut)
+    @blp.alt_response(403, schema=ErrorOut, description="Processägare skickar inte meddelanden")
+    @blp.alt_response(404, schema=ErrorOut, description="Inget ärende som du får se väntar på meddelandet")
     @blp.alt_response(422, schema=ErrorOut)
     def post(self, body):
         """Deliver a message by name and correlation key (or start the process it starts)."""
         if g.api_user.role == "process_owner":
             raise PermissionDenied("Processägare skickar inte meddelanden till ärenden.")
         db = database.session()
+        waiting = cases_waiting_for(db, body["name"], body["correlation_key"])
+        if any(not can_view_case(db, g.api_user, case_id) for case_id in waiting):
+            # Need-to-know: a caseworker may not write into, nor learn of, a case they may not see.
+            # Answered exactly as if nothing waited: even that a case exists is personal data.
+            raise NoWaitingCase(f"Inget ärende väntar på meddelandet '{body['name']}' med den nyckeln, "
+                                "och ingen process startar med det.")
         cases = engine.correlate_message(db, body["name"], body["correlation_key"], body["payload"],
                                          user=g.api_user.username, clock=database.clock())
         db.commit()

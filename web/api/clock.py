@@ -6,10 +6,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine.clock import STOCKHOLM
-from engine.errors import ClockError, Conflict
+from engine.clock_store import add_duration
+from engine.errors import ClockError, Conflict, InvalidData
 from engine.simulation import advance_clock
 from web import database
 from web.api import token_required
+from web.api.schemas import ErrorOut
 
 blp = Blueprint("clock", __name__, url_prefix="/api/v1/clock", description="Motorns klocka")
 
@@ -43,17 +45,19 @@ class AdvanceResource(MethodView):
     @token_required("admin")
     @blp.arguments(AdvanceIn)
     @blp.response(200, AdvanceOut)
-    @blp.alt_response(409, description="The clock is real")
+    @blp.alt_response(409, schema=ErrorOut, description="The clock is real")
     def post(self, body):
         """Move the simulated clock forward, firing every timer that falls due on the way, in order."""
         clock = database.clock()
         if not hasattr(clock, "set"):
             raise Conflict("Klockan är verklig (KOMPIS_CLOCK=real); bara en simulerad klocka kan flyttas.")
         try:
-            report = advance_clock(database.sessions(), clock, body["duration"])
+            add_duration(clock.now(), body["duration"])  # a bad or out-of-range duration moves nothing
         except ClockError as exc:
-            from engine.errors import InvalidData
-
             raise InvalidData(exc.message, {"duration": [exc.message]}) from None
+        except (ValueError, OverflowError):  # past year 9999, or more digits than Python will read
+            message = "Varaktigheten är för lång."
+            raise InvalidData(message, {"duration": [message]}) from None
+        report = advance_clock(database.sessions(), clock, body["duration"])
         return {"now": report.end.astimezone(STOCKHOLM).isoformat(), "simulated": True,
                 "fired": report.fired, "failed": report.failed}

@@ -12,7 +12,7 @@ from engine.models import Case, Deployment
 from engine.runtime import default_forms
 from web import database
 from web.api import token_required
-from web.api.schemas import ErrorOut, ModelOut, VersionOut, page_of
+from web.api.schemas import DeployArgs, ErrorOut, ModelOut, VersionOut, page_of
 
 blp = Blueprint("models_api", __name__, url_prefix="/api/v1/process-models", description="Processmodeller")
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -53,6 +53,7 @@ def _bundle_for(process_key: str, xml: str) -> dict[str, str]:
 class Versions(MethodView):
     @token_required()
     @blp.response(200, page_of(VersionOut))
+    @blp.alt_response(404, schema=ErrorOut)
     def get(self, key):
         """Every version of a process, oldest first, with its running cases."""
         rows = list_versions(database.reader(), key)
@@ -63,10 +64,12 @@ class Versions(MethodView):
         return {"items": items, "total": len(items), "page": 1, "per_page": max(1, len(items))}
 
     @token_required("process_owner")
+    @blp.arguments(DeployArgs, location="query")
     @blp.response(201, VersionOut)
-    @blp.alt_response(422, schema=ErrorOut)
+    @blp.alt_response(413, schema=ErrorOut, description="Over the 4 MB request limit")
+    @blp.alt_response(422, schema=ErrorOut, description="Every element error, or a file over 2 MB")
     @blp.doc(requestBody={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}})
-    def post(self, key):
+    def post(self, args, key):
         """Deploy BPMN XML (the request body) as a new version; 422 lists every element error."""
         raw = request.get_data(cache=False)
         if len(raw) > MAX_UPLOAD:
@@ -77,7 +80,7 @@ class Versions(MethodView):
             raise InvalidModel("Filen är inte UTF-8.", [ElementError(None, None, "Filen är inte UTF-8.")]) from None
         db = database.session()
         deployment, _ = deploy(db, _bundle_for(key, xml), f"{key}.bpmn", user=g.api_user.username,
-                               clock=database.clock(), note=request.args.get("note", "")[:500], forms=default_forms())
+                               clock=database.clock(), note=args["note"][:500], forms=default_forms())
         if deployment.process_key != key:
             db.rollback()
             raise InvalidModel("Processens id stämmer inte med adressen.", [ElementError(

@@ -1,7 +1,11 @@
 """Marshmallow schemas of the API: what goes in, what comes out (and into the OpenAPI document)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields, validate
+
+from engine.clock import STOCKHOLM
 
 
 class PageArgs(Schema):
@@ -49,7 +53,10 @@ class TaskListArgs(PageArgs):
     process_key = fields.String()
     name = fields.String()
     overdue = fields.Boolean(load_default=False)
-    due_before = fields.DateTime()
+    due_before = fields.AwareDateTime(default_timezone=STOCKHOLM, validate=validate.Range(
+        min=datetime(1900, 1, 1, tzinfo=UTC), max=datetime(9000, 1, 1, tzinfo=UTC),
+        error="Datumet måste ligga mellan år 1900 och 9000."),
+        metadata={"description": "between the years 1900 and 9000; without an offset, Swedish time"})
     q = fields.String(validate=validate.Length(max=100))
 
 
@@ -151,3 +158,7 @@ class AssignmentOut(Schema):
 
 class RegistryArgs(PageArgs):
     status = fields.String()
+
+
+class DeployArgs(Schema):
+    note = fields.String(load_default="", metadata={"description": "what changed (kept to 500 characters)"})

@@ -9,11 +9,12 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 import engine
-from engine.access import open_case
+from engine.access import can_view_case, open_case
 from engine.bpmn.state import load_state
 from engine.deployments import compiled_model
+from engine.errors import InvalidData, TaskNotOpen, UnknownTask
 from engine.inbox import MANAGER_ROLES, InboxFilter, inbox_query
-from engine.models import Case
+from engine.models import Case, Event, User
 from engine.runtime import default_forms
 from web import database
 from web.api import token_required
@@ -27,7 +28,20 @@ def _may_work(user, task) -> bool:
 
 
 def _open_task(task_id: str):
-    task = engine.get_open_task(database.session(), task_id)
+    """The open task if the caller may work it: 404 for an id that is no task (ids are UUIDs), 403 for
+    another group's task, open or not (who completed it is only for those who may see its case)."""
+    try:
+        UUID(task_id)
+    except ValueError:
+        raise UnknownTask(f"Uppgiften {task_id} finns inte.") from None
+    db = database.session()
+    try:
+        task = engine.get_open_task(db, task_id)
+    except TaskNotOpen:
+        case_id = db.scalar(select(Event.case_id).where(Event.task_id == task_id).limit(1))
+        if case_id is None or not can_view_case(db, g.api_user, case_id):
+            abort(403)
+        raise
     if not _may_work(g.api_user, task):
         abort(403)
     return task
@@ -58,6 +72,7 @@ class Tasks(MethodView):
 class TaskResource(MethodView):
     @token_required()
     @blp.response(200, TaskDetailOut)
+    @blp.alt_response(403, schema=ErrorOut)
     @blp.alt_response(404, schema=ErrorOut)
     @blp.alt_response(409, schema=ErrorOut)
     def get(self, task_id):
@@ -87,6 +102,8 @@ def _command(action):
 class Claim(MethodView):
     @token_required()
     @blp.response(200, TaskOut)
+    @blp.alt_response(403, schema=ErrorOut)
+    @blp.alt_response(404, schema=ErrorOut)
     @blp.alt_response(409, schema=ErrorOut)
     def post(self, task_id):
         """Take the task."""
@@ -98,6 +115,9 @@ class Claim(MethodView):
 class Unclaim(MethodView):
     @token_required()
     @blp.response(200, TaskOut)
+    @blp.alt_response(403, schema=ErrorOut)
+    @blp.alt_response(404, schema=ErrorOut)
+    @blp.alt_response(409, schema=ErrorOut)
     def post(self, task_id):
         """Give the task back to its group."""
         _open_task(task_id)
@@ -110,9 +130,15 @@ class Assign(MethodView):
     @token_required("unit_manager")
     @blp.arguments(AssignIn)
     @blp.response(200, TaskOut)
+    @blp.alt_response(404, schema=ErrorOut)
+    @blp.alt_response(409, schema=ErrorOut)
     def post(self, body, task_id):
-        """Give the task to a named user (managers)."""
+        """Give the task to a named user (managers); null gives it back to its group."""
         _open_task(task_id)
+        if body["user"] and not database.reader().scalar(
+                select(User.id).where(User.username == body["user"], User.active.is_(True))):
+            raise InvalidData("Uppgiften kan inte tilldelas.",
+                              {"user": [f"Ingen aktiv användare heter {body['user']}."]})
         return _command(lambda db: engine.assign_task(db, task_id, body["user"], user=g.api_user.username,
                                                       clock=database.clock()))
 
@@ -122,6 +148,8 @@ class Complete(MethodView):
     @token_required()
     @blp.arguments(CompleteIn)
     @blp.response(200, CaseOut)
+    @blp.alt_response(403, schema=ErrorOut)
+    @blp.alt_response(404, schema=ErrorOut)
     @blp.alt_response(409, schema=ErrorOut)
     @blp.alt_response(422, schema=ErrorOut)
     def post(self, body, task_id):
