@@ -140,6 +140,13 @@ def init_app(app: Flask) -> None:
         limiter.limit(API_LIMIT)(blueprint)
         api.register_blueprint(blueprint)
 
+    @app.get("/api/v1/docs")
+    def api_docs():
+        """Swagger UI from the npm package, no CDN; reads /api/v1/openapi.json."""
+        from flask import render_template
+
+        return render_template("api_docs.html")
+
     @app.errorhandler(KompisError)
     def _kompis_error(exc: KompisError):
         errors = getattr(exc, "errors", None)

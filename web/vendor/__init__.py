@@ -12,6 +12,8 @@ ASSETS = {
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn.css",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
