@@ -2,7 +2,14 @@
 complete it, and see the case with its diagram drawn by bpmn-js."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from playwright.sync_api import expect
+
+from tests.browser.forms import fill_form
+
+ARTEFACTS = Path(__file__).parent / "artefacts"
 
 import engine
 from engine.users import create_user
@@ -66,6 +73,17 @@ def test_case_page_draws_the_real_diagram_with_the_active_step_marked(live_serve
     page.get_by_role("button", name="Logga in").click()
     page.goto(f"{live_server}/cases/{case_id}")
     expect(page.locator("#diagram")).to_have_attribute("data-ready", "true")
-    active = page.locator("#diagram .djs-element.kompis-active")
-    expect(active.first).to_be_visible()
+    screening = page.locator('#diagram [data-element-id="User_screening"]')
+    expect(screening).to_have_class(re.compile("kompis-active"))
     assert page.locator("#diagram .djs-element.kompis-done").count() >= 2
+
+    # Follow the case to its next task: the highlight moves on in the diagram.
+    page.get_by_role("link", name="Granska intresseanmälan").click()
+    fill_form(page, {"home_municipality": "Kungsbacka", "screening_decision": "proceed"})
+    page.get_by_role("button", name="Slutför").click()
+    page.goto(f"{live_server}/cases/{case_id}")
+    expect(page.locator("#diagram")).to_have_attribute("data-ready", "true")
+    expect(screening).to_have_class(re.compile("kompis-done"))
+    expect(page.locator('#diagram [data-element-id="User_book_interview"]')).to_have_class(re.compile("kompis-active"))
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "case-after-screening.png"), full_page=True)
