@@ -165,3 +165,25 @@ def test_interest_registration_becomes_an_active_assignment(sessions, clock, ann
         "Boundary_grace": datetime(2026, 3, 17, 23, 59, 59, tzinfo=STOCKHOLM),
     }
     assert titles(anna) == [] and titles(erik) == []
+
+
+def test_assignments_page_shows_compensation_next_report_and_review(sessions, clock, anna, erik, db_url):
+    from web import create_app
+    from web import database as web_database
+    from engine.users import create_user
+    from tests.web.conftest import csrf_token
+
+    from tests.scenarios.lifecycle import active_assignment
+
+    made = active_assignment(anna, erik, clock, start="2026-02-16")
+    with sessions.begin() as session:
+        create_user(session, "lisa", role="caseworker", groups=["handlaggare"], password="rätt-lösenord-1",
+                    clock=clock)
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "t", "TESTING": True, "KOMPIS_CLOCK_OBJECT": clock})
+    client = app.test_client()
+    client.post("/login", data={"username": "lisa", "password": "rätt-lösenord-1", "csrf_token": csrf_token(client)})
+    page = " ".join(client.get("/assignments").get_data(as_text=True).split())
+    web_database.dispose_all()
+    assert "987 + 493 kr" in page
+    assert "<td>2026-03-10</td>" in page  # February's report: 10 March, a Tuesday
+    assert "<td>2027-02-16</td>" in page and made["assignment_id"]

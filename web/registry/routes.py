@@ -1,12 +1,15 @@
 """Registry pages: the volunteer pool, clients, assignments. Lists only; changes happen in processes."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from engine.models import Assignment, Client, Volunteer
+from engine.calendar import monthly_report_deadline
+from engine.models import Assignment, Case, Client, Volunteer
 from engine.models.registry import VOLUNTEER_STATUSES
 from web import database
 from engine.events import record_event
@@ -80,7 +83,21 @@ def assignments():
         query = query.where(Assignment.status == status)
     db = database.reader()
     total = db.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.execute(query.order_by(Assignment.next_report_due.is_(None), Assignment.next_report_due, Assignment.id)
+    rows = db.execute(query.order_by(Assignment.started_on.is_(None), Assignment.started_on, Assignment.id)
                       .offset((_page() - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return render_template("assignments.html", rows=rows, total=total, status=status, labels=STATUS_LABELS,
-                           page=_page(), per_page=PER_PAGE)
+                           page=_page(), per_page=PER_PAGE,
+                           next_reports=_next_report_deadlines(db, [a.id for a, _, _ in rows]))
+
+
+def _next_report_deadlines(db, assignment_ids: list[int]) -> dict[int, datetime]:
+    """The deadline of each assignment's earliest month still waiting for its report: the month cases
+    (follow_up_period) carry "<assignment>:<YYYY-MM>" as business key."""
+    if not assignment_ids:
+        return {}
+    earliest = db.execute(select(Case.assignment_id, func.min(Case.business_key))
+                          .where(Case.process_key == "follow_up_period", Case.status == "running",
+                                 Case.assignment_id.in_(assignment_ids))
+                          .group_by(Case.assignment_id)).all()
+    return {aid: datetime.fromisoformat(monthly_report_deadline(key.split(":")[1]))
+            for aid, key in earliest if key and ":" in key}
