@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint run clean system-packages diagrams translations
+.PHONY: setup test lint run clean system-packages diagrams translations frontend
 
-setup: system-packages $(BIN)/kompis node_modules/.package-lock.json translations
+setup: system-packages $(BIN)/kompis node_modules/.package-lock.json translations frontend
 
 # The English catalogue (Swedish is the source language); .mo files are built, not committed.
 translations: $(BIN)/kompis
@@ -13,6 +13,14 @@ translations: $(BIN)/kompis
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# The modeler pages' ES modules (bpmn-js, its properties panel, dmn-js, bpmnlint) bundled by esbuild
+# into web/static/build/ (not committed), rebuilt when a source or the npm packages change.
+MODELER_SOURCES := $(wildcard web/static/js/modeler/*.js web/static/js/modeler/*.css web/static/js/modeler/*.mjs)
+frontend: web/static/build/.built
+web/static/build/.built: node_modules/.package-lock.json $(MODELER_SOURCES)
+	node web/static/js/modeler/build.mjs
+	@touch $@
 
 # Debian packages: Chromium for the browser tests (never a downloaded browser), Pango and fonts
 # for WeasyPrint's PDFs. Installed only when one is missing (needs root then).

@@ -55,13 +55,14 @@ def _register_blueprints(app: Flask) -> None:
     from web.auth.routes import bp as auth
     from web.cases.routes import bp as cases
     from web.inbox.routes import bp as inbox
+    from web.modeler.routes import bp as modeler
     from web.outbox.routes import bp as outbox
     from web.registry.routes import bp as registry
     from web.tasks.routes import bp as tasks
     from web.vendor import bp as vendor
 
     i18n.init_app(app)
-    for blueprint in (auth, inbox, tasks, cases, registry, outbox, vendor):
+    for blueprint in (auth, inbox, tasks, cases, registry, outbox, vendor, modeler):
         app.register_blueprint(blueprint)
 
 
