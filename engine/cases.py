@@ -19,7 +19,7 @@ from engine.bpmn.scripting import make_script_engine
 from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.bpmn.timer_clock import using_clock
 from engine.clock import Clock
-from engine.deployments import compiled_model, latest_deployment
+from engine.deployments import compiled_model, forms_for, latest_deployment
 from engine.derived import sync_derived_rows
 from engine.errors import (
     CaseNotRunning,
@@ -182,12 +182,13 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, user: st
     runtime = _make_runtime(session, clock, user, _runtime)
     task_id = str(task_id)
     row = get_open_task(session, task_id)
-    cleaned = runtime.forms.get(row.form_key).validate(data or {}) if row.form_key else \
-        dict(_require_json_object(data, "Uppgiftsdata"))
     case = _lock_case(session, row.case_id)
     row = session.get(OpenTask, task_id, populate_existing=True)  # re-read under the lock
     if row is None:
         raise _missing_task(session, task_id)
+    # The form of the case's own version: an edited form deployed later does not change running cases.
+    cleaned = forms_for(case.deployment, runtime.forms).get(row.form_key).validate(data or {}) if row.form_key \
+        else dict(_require_json_object(data, "Uppgiftsdata"))
     if row.assignee and row.assignee != user:
         raise PermissionDenied(f"Uppgiften är tilldelad {row.assignee}.")
     if case.status != RUNNING:

@@ -5,7 +5,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.bpmn.validation import CompiledModel, compile_bundle, decision_ids, is_dmn, process_ids
@@ -13,7 +13,8 @@ from engine.bpmn.xml import parse_xml
 from engine.clock import Clock
 from engine.errors import InvalidModel, UnknownProcess
 from engine.events import record_event
-from engine.models import Case, Deployment
+from engine.forms import BundleForms, FormStore
+from engine.models import Case, Deployment, OpenTask, User, WaitingMessage, WaitingTimer
 
 REPO_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 
@@ -65,19 +66,29 @@ def collect_bundle(main_path: Path) -> dict[str, str]:
     return files
 
 
-def validate(files: dict[str, bytes | str], main_file: str, forms=None) -> CompiledModel:
-    """Check a bundle; raise InvalidModel with element-level errors."""
-    return compile_bundle({n: _as_text(c) for n, c in files.items()}, main_file, forms)
+def validate(files: dict[str, bytes | str], main_file: str, forms=None,
+             known_groups: set[str] | None = None) -> CompiledModel:
+    """Check a bundle; raise InvalidModel with element-level errors (warnings on the result)."""
+    return compile_bundle({n: _as_text(c) for n, c in files.items()}, main_file, forms, known_groups)
+
+
+def known_groups(session: Session) -> set[str] | None:
+    """The groups a task may be given to: those of active users. None before anyone has an account
+    (the built-in processes are deployed before the first user exists)."""
+    rows = session.scalars(select(User.groups).where(User.active.is_(True))).all()
+    if not rows:
+        return None
+    return {group for groups in rows for group in (groups or [])}
 
 
 def deploy(session: Session, files: dict[str, bytes | str], main_file: str, *, user: str, clock: Clock,
-           note: str = "", forms=None) -> tuple[Deployment, bool]:
+           note: str = "", forms=None, known_groups: set[str] | None = None) -> tuple[Deployment, bool]:
     """Store a new immutable version; return (deployment, created). Identical content is not redeployed.
 
     Raises InvalidModel; nothing is stored then.
     """
     texts = {n: _as_text(c) for n, c in files.items()}
-    compiled = compile_bundle(texts, main_file, forms)
+    compiled = compile_bundle(texts, main_file, forms, known_groups)
     digest = bundle_hash(texts)
     latest = latest_deployment(session, compiled.process_key, required=False)
     if latest is not None and latest.sha256 == digest:
@@ -141,3 +152,37 @@ def compiled_model(deployment: Deployment) -> CompiledModel:
         with _spec_lock:
             _spec_cache[key] = cached
     return cached
+
+
+_forms_cache: dict[int, BundleForms] = {}
+
+
+def forms_for(deployment: Deployment, store: FormStore) -> BundleForms:
+    """The forms a version's cases use: those deployed with it, then the forms folder."""
+    cached = _forms_cache.get(deployment.id)
+    if cached is None or cached._fallback is not store:
+        cached = _forms_cache[deployment.id] = BundleForms(deployment.files, store)
+    return cached
+
+
+def element_counts(session: Session, deployment_id: int) -> dict[str, int]:
+    """How many cases of a version wait at each element now (open tasks, timers, messages, failures),
+    read from the query tables: no case is deserialized."""
+    waits = union_all(
+        select(OpenTask.case_id, OpenTask.name.label("element_id")),
+        select(WaitingTimer.case_id, WaitingTimer.element_id),
+        select(WaitingMessage.case_id, WaitingMessage.element_id),
+    ).subquery()
+    rows = session.execute(
+        select(waits.c.element_id, func.count(distinct(waits.c.case_id)))
+        .join(Case, Case.id == waits.c.case_id)
+        .where(Case.deployment_id == deployment_id, Case.status == "running")
+        .group_by(waits.c.element_id)).all()
+    counts = {element_id: n for element_id, n in rows}
+    failed = session.scalars(select(Case.failure).where(Case.deployment_id == deployment_id,
+                                                        Case.status == "error")).all()
+    for failure in failed:
+        element_id = (failure or {}).get("element_id")
+        if element_id:
+            counts[element_id] = counts.get(element_id, 0) + 1
+    return counts

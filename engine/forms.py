@@ -153,3 +153,68 @@ class FormStore:
         with self._lock:
             self._cache[key] = (mtime, form)
         return form
+
+
+FORMS_FOLDER = "forms/"
+
+
+def bundle_form_name(key: str) -> str:
+    """The file name a form has inside a deployed bundle."""
+    return f"{FORMS_FOLDER}{key}.json"
+
+
+def is_bundle_form(file_name: str) -> bool:
+    return file_name.startswith(FORMS_FOLDER) and file_name.endswith(".json")
+
+
+def _form_from_text(key: str, text: str) -> Form:
+    try:
+        schema = json.loads(text)
+        if not isinstance(schema, dict):
+            raise UnknownForm(f"Formuläret '{key}' måste vara ett JSON-objekt.")
+        Draft202012Validator.check_schema(schema)
+    except json.JSONDecodeError as exc:
+        raise UnknownForm(f"Formuläret '{key}' är inte giltig JSON: {exc.msg} (rad {exc.lineno}).") from None
+    except SchemaError as exc:
+        raise UnknownForm(f"Formuläret '{key}' är inte ett giltigt JSON Schema: {exc.message}") from None
+    return Form(key, schema)
+
+
+def form_in_bundle(files: dict, key: str) -> dict | None:
+    """The schema a bundle carries for `key`, or None when the bundle leaves it to the forms folder."""
+    text = files.get(bundle_form_name(key))
+    return None if text is None else json.loads(text)
+
+
+class BundleForms:
+    """Forms as a deployed version sees them: the ones it carries first, then the forms folder.
+
+    A process owner's edited form travels inside the bundle, so cases on older versions keep the
+    form they were started with.
+    """
+
+    def __init__(self, files: dict, fallback: FormStore):
+        self._texts = {name[len(FORMS_FOLDER):-len(".json")]: text
+                       for name, text in files.items() if is_bundle_form(name)}
+        self._fallback = fallback
+        self._parsed: dict[str, Form] = {}
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self._texts)
+
+    def exists(self, key: str) -> bool:
+        return key in self._texts or self._fallback.exists(key)
+
+    def get(self, key: str) -> Form:
+        """The form, or UnknownForm with the reason."""
+        if key not in self._texts:
+            return self._fallback.get(key)
+        form = self._parsed.get(key)
+        if form is None:
+            form = self._parsed[key] = _form_from_text(key, self._texts[key])
+        return form
+
+
+def forms_for_bundle(files: dict, store: FormStore) -> BundleForms:
+    return BundleForms(files, store)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from engine.deployments import collect_bundle, deploy, deploy_builtin_processes, validate
+from engine.deployments import collect_bundle, deploy, deploy_builtin_processes, known_groups, validate
 from engine.errors import InvalidModel, KompisError
 from engine.migrate import upgrade
 from engine.runtime import default_forms
@@ -110,6 +110,8 @@ def models_validate(file):
         compiled = validate(files, main, forms=default_forms())
     except InvalidModel as exc:
         _fail(exc.message, exc.errors)
+    for warning in compiled.warnings:
+        click.echo(f"varning: {warning}")
     click.echo(f"{main}: processen '{compiled.process_key}' är giltig ({len(files)} fil(er)).")
 
 
@@ -124,7 +126,7 @@ def models_deploy(file, note, user):
     with database.sessions().begin() as session:
         try:
             deployment, created = deploy(session, files, main, user=user, clock=database.clock(), note=note,
-                                         forms=default_forms())
+                                         forms=default_forms(), known_groups=known_groups(session))
         except InvalidModel as exc:
             _fail(exc.message, exc.errors)
         except KompisError as exc:
@@ -134,6 +136,65 @@ def models_deploy(file, note, user):
         click.echo(f"Driftsatte {key} version {version}.")
     else:
         click.echo(f"Oförändrad: {key} version {version} har redan exakt detta innehåll.")
+
+
+@models.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="The version the cases run on now.")
+@click.option("--to", "to_version", type=int, required=True, help="The later version to move them to.")
+@click.option("--dry-run", is_flag=True, help="Only list which cases can move and why the others cannot.")
+@click.option("--user", "user", default="cli", help="Who moves them (for the log).")
+@with_appcontext
+def models_migrate(key, from_version, to_version, dry_run, user):
+    """Move KEY's running cases from one version to a later one, each case all-or-nothing."""
+    from engine import model_migration
+
+    sessions = database.sessions()
+    try:
+        with sessions() as session:
+            checks = model_migration.plan_migration(session, key, from_version, to_version, clock=database.clock())
+        for check in checks:
+            verdict = "kan flyttas" if check.movable else "kan inte flyttas: " + " ".join(check.reasons)
+            click.echo(f"ärende {check.case_id} ({', '.join(check.waiting_at) or '-'}): {verdict}")
+        movable = sum(c.movable for c in checks)
+        click.echo(f"{movable} av {len(checks)} ärenden kan flyttas från version {from_version} till {to_version}.")
+        if dry_run or not movable:
+            return
+        with sessions.begin() as session:
+            run_id = model_migration.start_migration(session, key, from_version, to_version, user=user,
+                                                     clock=database.clock()).id
+        with click.progressbar(length=movable, label="Flyttar ärenden") as bar:
+            state = {"status": "running", "done": 0}
+            while state["status"] == "running":
+                with sessions.begin() as session:
+                    run = model_migration.migrate_next(session, run_id, user=user, clock=database.clock())
+                    done_before, state = state["done"], model_migration.progress(run)
+                bar.update(state["done"] - done_before)
+    except KompisError as exc:
+        _fail(exc.message)
+    click.echo(f"Flytt {run_id}: {state['migrated']} flyttade, {state['failed']} misslyckades "
+               f"(återställ med: kompis models rollback {run_id}).")
+
+
+@models.command("rollback")
+@click.argument("run_id", type=int)
+@click.option("--user", "user", default="cli", help="Who rolls back (for the log).")
+@with_appcontext
+def models_rollback(run_id, user):
+    """Put the cases a migration run moved back on their old version (those unchanged since)."""
+    from engine import model_migration
+
+    try:
+        with database.sessions().begin() as session:
+            run = model_migration.rollback_migration(session, run_id, user=user, clock=database.clock())
+            state = model_migration.progress(run)
+            kept = [(i.case_id, i.message) for i in run.items if i.status == "kept"]
+    except KompisError as exc:
+        _fail(exc.message)
+    click.echo(f"Flytt {run_id}: {state['rolled_back']} ärenden tillbaka på den gamla versionen, "
+               f"{state['kept']} ligger kvar.")
+    for case_id, message in kept:
+        click.echo(f"  ärende {case_id}: {message}")
 
 
 @cli.command("scheduler")

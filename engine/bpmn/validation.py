@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -18,7 +18,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine.bpmn.parser import KompisParser
 from engine.bpmn.sandbox import check_compiles
 from engine.bpmn.xml import line_of, parse_xml
-from engine.errors import ElementError, InvalidModel
+from engine.errors import ElementError, InvalidModel, UnknownForm
+from engine.forms import _KEY as FORM_KEY
+from engine.forms import BundleForms, FormStore, is_bundle_form
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -107,6 +109,36 @@ def _timer_literal_problem(kind: str, literal: str) -> str | None:
     return None
 
 
+def _effective_group(node, lanes: dict[str, str]) -> str | None:
+    # The same rule the inbox uses (derived._group_of): the first candidate group, else the lane.
+    groups = node.get(f"{{{CAMUNDA_NS}}}candidateGroups")
+    if groups and groups.split(",")[0].strip():
+        return groups.split(",")[0].strip()
+    return lanes.get(node.get("id"))
+
+
+def _lane_of_each_node(root) -> dict[str, str]:
+    lanes = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            lanes[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
+    return lanes
+
+
+def _check_group(errors, warnings, file_name, node, lanes, known_groups):
+    element_id = node.get("id")
+    group = _effective_group(node, lanes)
+    if group is None:
+        warnings.append(ElementError(element_id, node.sourceline,
+                                     "Uppgiften har ingen grupp (camunda:candidateGroups eller lane): bara chefer "
+                                     "och administratörer ser den.", file_name, severity="warning"))
+    elif known_groups is not None and group not in known_groups:
+        where = "Lanen" if not node.get(f"{{{CAMUNDA_NS}}}candidateGroups") else "Gruppen"
+        errors.append(ElementError(element_id, node.sourceline,
+                                   f"{where} '{group}' finns inte: ingen användare tillhör gruppen "
+                                   f"(kända grupper: {', '.join(sorted(known_groups)) or 'inga'}).", file_name))
+
+
 def _check_user_task(errors, file_name, node, forms):
     element_id = node.get("id")
     form_key = node.get(f"{{{CAMUNDA_NS}}}formKey")
@@ -137,8 +169,9 @@ def _check_user_task(errors, file_name, node, forms):
 RESERVED_IDS = {"Start", "End", "Root"}
 
 
-def _check_bpmn_rules(errors, file_name, tree, forms, known_processes, known_decisions):
+def _check_bpmn_rules(errors, warnings, file_name, tree, forms, known_processes, known_decisions, known_groups):
     root = tree.getroot()
+    lanes = _lane_of_each_node(root)
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         for node in process.iter():
             if node.get("id") in RESERVED_IDS:
@@ -154,6 +187,7 @@ def _check_bpmn_rules(errors, file_name, tree, forms, known_processes, known_dec
         _check_timer(errors, file_name, node)
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
         _check_user_task(errors, file_name, node, forms)
+        _check_group(errors, warnings, file_name, node, lanes, known_groups)
     for node in root.iter(f"{{{CAMUNDA_NS}}}property"):
         if node.get("name") == "correlationKey":
             _check_code(errors, file_name, node, node.get("value"), "eval", "Korrelationsnyckeln")
@@ -216,16 +250,47 @@ def _spiff_error(exc: Exception, trees: dict, default_file: str) -> ElementError
     return ElementError(element_id, line, message, file_name)
 
 
-def compile_bundle(files: dict[str, bytes | str], main_file: str, forms=None) -> CompiledModel:
-    """Parse and check every file; return the spec or raise InvalidModel listing every problem."""
+def _check_bundle_forms(errors, files: dict, forms: BundleForms) -> None:
+    for name in files:
+        if not is_bundle_form(name):
+            continue
+        key = name[len("forms/"):-len(".json")]
+        if not FORM_KEY.match(key):
+            errors.append(ElementError(None, None, f"Ogiltigt formulärnamn '{key}': små bokstäver, siffror, - och _.",
+                                       name))
+            continue
+        try:
+            forms.get(key)
+        except UnknownForm as exc:
+            errors.append(ElementError(None, None, exc.message, name))
+
+
+def compile_bundle(files: dict[str, bytes | str], main_file: str, forms=None,
+                   known_groups: set[str] | None = None) -> CompiledModel:
+    """Parse and check every file; return the spec or raise InvalidModel listing every problem.
+
+    `forms`: where user-task forms are looked up (None: not checked); forms carried in the bundle as
+    `forms/<key>.json` come first. `known_groups`: the groups tasks may be given to (None: not checked).
+    """
     errors: list[ElementError] = []
+    warnings: list[ElementError] = []
     trees: dict[str, etree._ElementTree] = {}
+    unreadable = False
+    bundle_forms = BundleForms(files, forms if forms is not None else FormStore([]))
+    _check_bundle_forms(errors, files, bundle_forms)
     for name, content in files.items():
+        if is_bundle_form(name):
+            continue
+        if not name.endswith((".bpmn", ".dmn", ".xml")):
+            errors.append(ElementError(None, None, "Okänd filtyp: paketet kan bara ha .bpmn, .dmn och "
+                                                   "forms/<nyckel>.json.", name))
+            continue
         try:
             trees[name] = parse_xml(content, name)
         except InvalidModel as exc:
             errors.extend(exc.errors)
-    if errors:
+            unreadable = True
+    if unreadable:
         raise InvalidModel("Modellen kan inte läsas.", errors)
     if main_file not in trees:
         raise InvalidModel("Huvudfilen saknas.", [ElementError(None, None, "Huvudfilen saknas i paketet.", main_file)])
@@ -245,8 +310,13 @@ def compile_bundle(files: dict[str, bytes | str], main_file: str, forms=None) ->
         if is_dmn(tree):
             _check_dmn_rules(errors, name, tree)
         else:
-            _check_bpmn_rules(errors, name, tree, forms, known_processes, known_decisions)
+            _check_bpmn_rules(errors, warnings, name, tree, bundle_forms if forms is not None else None,
+                              known_processes, known_decisions, known_groups)
 
+    for process in main_tree.getroot().findall(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_key:
+            # bpmn.io marks a new diagram not executable; its single process is still the one meant.
+            process.set("isExecutable", "true")
     parser = KompisParser()
     spec = subprocess_specs = None
     try:
@@ -265,4 +335,4 @@ def compile_bundle(files: dict[str, bytes | str], main_file: str, forms=None) ->
         # SpiffWorkflow often reports the same element as our own rules; list each problem once.
         unique = list({(e.file, e.element_id, e.message): e for e in errors}.values())
         raise InvalidModel(f"Modellen har {len(unique)} fel.", unique)
-    return CompiledModel(process_key, spec, subprocess_specs)
+    return CompiledModel(process_key, spec, subprocess_specs, warnings)

@@ -5,8 +5,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine.models import Deployment
+import engine
+from engine.clock import SystemClock
+from engine.models import Case, Deployment
 from tests.bpmn_text import script_process
+from tests.engine.test_model_migration import chain
 from web.cli import cli
 
 
@@ -65,3 +68,34 @@ def test_db_upgrade_on_an_empty_database_creates_the_schema(tmp_path, monkeypatc
     assert {"cases", "open_tasks", "waiting_timers", "waiting_messages", "events", "deployments"} <= \
         set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_migrate_dry_run_then_move_then_roll_back(runner, tmp_path, sessions):
+    model = tmp_path / "steps.bpmn"
+    model.write_text(chain("A", "B"))
+    assert runner.invoke(cli, ["models", "deploy", str(model)]).exit_code == 0
+    assert runner.invoke(cli, ["models", "migrate", "steps", "--from", "1", "--to", "2"]).exit_code == 1  # no v2
+    with sessions.begin() as session:
+        case_id = engine.start_case(session, "steps", {}, user="anna", clock=SystemClock()).id
+    model.write_text(chain("A", "New", "B"))
+    assert runner.invoke(cli, ["models", "deploy", str(model)]).exit_code == 0
+
+    dry = runner.invoke(cli, ["models", "migrate", "steps", "--from", "1", "--to", "2", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"ärende {case_id} (A): kan flyttas" in dry.output and "1 av 1 ärenden" in dry.output
+    with sessions() as session:
+        assert session.get(Case, case_id).version == 1
+
+    moved = runner.invoke(cli, ["models", "migrate", "steps", "--from", "1", "--to", "2", "--user", "petra"])
+    assert moved.exit_code == 0, moved.output
+    assert "1 flyttade, 0 misslyckades" in moved.output
+    with sessions() as session:
+        assert session.get(Case, case_id).version == 2
+    run_id = moved.output.split("kompis models rollback ")[1].split(")")[0]
+
+    back = runner.invoke(cli, ["models", "rollback", run_id])
+    assert back.exit_code == 0 and "1 ärenden tillbaka" in back.output
+    with sessions() as session:
+        assert session.get(Case, case_id).version == 1
+    again = runner.invoke(cli, ["models", "rollback", run_id])
+    assert again.exit_code == 1 and "redan återställd" in again.output

@@ -78,3 +78,46 @@ def test_bundle_collects_decision_tables_and_called_processes():
     assert sorted(collect_bundle(FIXTURES / "bpmn" / "parent.bpmn")) == \
         ["child_steps.bpmn", "compensation.dmn", "parent.bpmn"]
     assert sorted(collect_bundle(FIXTURES / "bpmn" / "approval.bpmn")) == ["approval.bpmn"]
+
+
+def test_a_form_deployed_with_a_version_is_used_by_that_versions_cases_only(sessions, clock, forms):
+    from engine.errors import InvalidData
+
+    with sessions.begin() as session:
+        deploy(session, {"s.bpmn": script_process("x = 1")}, "s.bpmn", user="petra", clock=clock, forms=forms)
+        old_case = engine.start_case(session, "scripted", {}, user="anna", clock=clock).id
+    stricter = ('{"type": "object", "title": "Anteckning v2", "properties": {"note": {"type": "string"},'
+                ' "signed": {"type": "boolean"}}, "required": ["signed"], "additionalProperties": false}')
+    with sessions.begin() as session:
+        deploy(session, {"s.bpmn": script_process("x = 1"), "forms/note.json": stricter}, "s.bpmn",
+               user="petra", clock=clock, forms=forms)
+        new_case = engine.start_case(session, "scripted", {}, user="anna", clock=clock).id
+
+    def task_of(case_id):
+        with sessions() as session:
+            return session.scalars(select(OpenTask.id).where(OpenTask.case_id == case_id)).one()
+
+    with sessions.begin() as session, pytest.raises(InvalidData) as caught:
+        engine.complete_task(session, task_of(new_case), {"note": "klart"}, user="anna", clock=clock)
+    assert caught.value.errors == {"signed": ["Fältet måste fyllas i."]}
+    with sessions.begin() as session:  # the running case keeps the form it started with
+        engine.complete_task(session, task_of(old_case), {"note": "klart"}, user="anna", clock=clock)
+    with sessions.begin() as session:
+        engine.complete_task(session, task_of(new_case), {"signed": True}, user="anna", clock=clock)
+        assert session.get(Case, new_case).status == "completed"
+
+
+@pytest.mark.parametrize("name, key", [("camunda_modeler", "supervision_request"), ("bpmn_io", "Process_1")])
+def test_diagrams_from_camunda_modeler_and_bpmn_io_deploy_and_run(sessions, clock, forms, name, key):
+    path = FIXTURES / "bpmn" / "foreign" / f"{name}.bpmn"
+    with sessions.begin() as session:
+        deployment, _ = deploy(session, {path.name: path.read_text()}, path.name, user="petra", clock=clock,
+                               forms=forms, known_groups={"handlaggare"})
+        case = engine.start_case(session, deployment.process_key, {}, user="anna", clock=clock)
+        assert deployment.process_key == key
+        if name == "bpmn_io":
+            assert case.status == "completed"
+        else:
+            [task] = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
+            assert (task.title, task.group, task.priority, task.form_key) == ("Boka handledning", "handlaggare", 60,
+                                                                             "note")

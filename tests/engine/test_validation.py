@@ -12,15 +12,15 @@ def line_with(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
-def problems(files, main=None, forms=None):
+def problems(files, main=None, forms=None, known_groups=None):
     main = main or next(iter(files))
     with pytest.raises(InvalidModel) as caught:
-        compile_bundle(files, main, forms)
+        compile_bundle(files, main, forms, known_groups)
     return caught.value.errors
 
 
-def only(files, forms=None):
-    [error] = problems(files, forms=forms)
+def only(files, forms=None, known_groups=None):
+    [error] = problems(files, forms=forms, known_groups=known_groups)
     return error
 
 
@@ -117,3 +117,47 @@ def test_priority_must_be_a_number():
 def test_every_problem_is_listed_not_just_the_first():
     text = script_process("import os").replace(' camunda:formKey="note"', "")
     assert {e.element_id for e in problems({"a.bpmn": text})} == {"Script", "Check"}
+
+
+def test_candidate_group_nobody_belongs_to(forms):
+    text = script_process("x = 1").replace('camunda:candidateGroups="handlaggare"', 'camunda:candidateGroups="ekonomi"')
+    error = only({"a.bpmn": text}, forms, known_groups={"handlaggare", "enhetschef"})
+    assert error.element_id == "Check" and "'ekonomi' finns inte" in error.message
+    assert "handlaggare" in error.message  # the groups that do exist are named
+    assert compile_bundle({"a.bpmn": text}, "a.bpmn", forms, known_groups={"ekonomi"}).process_key == "scripted"
+
+
+def test_lane_that_is_no_group(forms):
+    text = condition_process("True").replace(
+        '<bpmn:startEvent', '<bpmn:laneSet id="LS"><bpmn:lane id="L1" name="Mottagning">'
+        '<bpmn:flowNodeRef>Yes</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet><bpmn:startEvent', 1)
+    error = only({"a.bpmn": text}, forms, known_groups={"handlaggare"})
+    assert error.element_id == "Yes" and error.message.startswith("Lanen 'Mottagning' finns inte")
+
+
+def test_task_without_any_group_is_a_warning(forms):
+    compiled = compile_bundle({"a.bpmn": condition_process("True")}, "a.bpmn", forms, known_groups={"handlaggare"})
+    [warning] = compiled.warnings
+    assert warning.element_id == "Yes" and warning.severity == "warning" and "ingen grupp" in warning.message
+
+
+def test_form_carried_in_the_bundle_counts_as_existing(forms):
+    text = script_process("x = 1").replace('camunda:formKey="note"', 'camunda:formKey="egen_anteckning"')
+    assert only({"a.bpmn": text}, forms).message == "Formuläret 'egen_anteckning' finns inte."
+    schema = '{"type": "object", "title": "Egen", "properties": {"text": {"type": "string"}}}'
+    bundle = {"a.bpmn": text, "forms/egen_anteckning.json": schema}
+    assert compile_bundle(bundle, "a.bpmn", forms).process_key == "scripted"
+
+
+def test_broken_form_in_the_bundle_is_reported_with_its_file(forms):
+    errors = problems({"a.bpmn": script_process("x = 1"), "forms/note.json": '{"type": "object",'}, forms=forms)
+    # Both the file and the task that uses it are named.
+    assert [(e.file, e.element_id, "inte giltig JSON" in e.message) for e in errors] == [
+        ("forms/note.json", None, True), ("a.bpmn", "Check", True)]
+    errors = problems({"a.bpmn": script_process("x = 1"), "forms/note.json": '{"type": "objekt"}'}, forms=forms)
+    assert errors[0].file == "forms/note.json" and "JSON Schema" in errors[0].message
+
+
+def test_unknown_file_kind_in_the_bundle():
+    errors = problems({"a.bpmn": script_process("x = 1"), "notes.txt": "hej"})
+    assert [(e.file, e.message.startswith("Okänd filtyp")) for e in errors] == [("notes.txt", True)]

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from engine.deployments import deploy, list_versions
+from engine.deployments import deploy, known_groups, list_versions
 from engine.errors import ElementError, InvalidModel
 from engine.models import Case, Deployment
 from engine.runtime import default_forms
@@ -80,7 +80,8 @@ class Versions(MethodView):
             raise InvalidModel("Filen är inte UTF-8.", [ElementError(None, None, "Filen är inte UTF-8.")]) from None
         db = database.session()
         deployment, _ = deploy(db, _bundle_for(key, xml), f"{key}.bpmn", user=g.api_user.username,
-                               clock=database.clock(), note=args["note"][:500], forms=default_forms())
+                               clock=database.clock(), note=args["note"][:500], forms=default_forms(),
+                               known_groups=known_groups(db))
         if deployment.process_key != key:
             db.rollback()
             raise InvalidModel("Processens id stämmer inte med adressen.", [ElementError(

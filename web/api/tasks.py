@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 import engine
 from engine.access import can_view_case, open_case
 from engine.bpmn.state import load_state
-from engine.deployments import compiled_model
+from engine.deployments import compiled_model, forms_for
 from engine.errors import InvalidData, TaskNotOpen, UnknownTask
 from engine.inbox import MANAGER_ROLES, InboxFilter, inbox_query
 from engine.models import Case, Event, User
@@ -85,7 +85,7 @@ class TaskResource(MethodView):
         model = compiled_model(case.deployment)
         workflow = load_state(case.state, case.serializer_version, model.spec, model.subprocess_specs)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
-        form = default_forms().get(task.form_key).schema if task.form_key else None
+        form = forms_for(case.deployment, default_forms()).get(task.form_key).schema if task.form_key else None
         fields = {name: getattr(task, name) for name in TaskOut().fields}
         return {**fields, "documentation": task.documentation, "form": form,
                 "data": dict(spiff_task.data) if spiff_task else {}, "draft": task.draft}

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 import engine
 from engine.access import open_case
 from engine.bpmn.state import load_state
-from engine.deployments import compiled_model
+from engine.deployments import compiled_model, forms_for
 from engine.errors import Conflict, InvalidData, KompisError, NotFound, PermissionDenied, TaskNotOpen
 from engine.inbox import MANAGER_ROLES
 from engine.models import Case, Client, OpenTask, Volunteer
@@ -41,7 +41,7 @@ def _task_data(case: Case, task_id: str) -> dict:
 
 
 def _page(task: OpenTask, case: Case, values: dict, errors: dict | None = None, status: int = 200):
-    form = default_forms().get(task.form_key)
+    form = forms_for(case.deployment, default_forms()).get(task.form_key)
     db = database.reader()
     volunteer = db.get(Volunteer, case.volunteer_id) if case.volunteer_id else None
     client = db.get(Client, case.client_id) if case.client_id else None
@@ -97,7 +97,8 @@ def submit(task_id: str):
         abort(404)
     if not _may_work(user, task):
         abort(403)
-    form = default_forms().get(task.form_key)
+    case = db.get(Case, task.case_id)
+    form = forms_for(case.deployment, default_forms()).get(task.form_key)
     data = _apply_quick_pick(form.schema, parse_submission(form.schema, request.form))
     clock = database.clock()
     try:
