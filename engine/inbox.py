@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import defer, lazyload
 
 from engine.models import Case, OpenTask, User
 
 MANAGER_ROLES = ("unit_manager", "admin")
 SORTS = {
-    "due": (OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at),
+    "due": (OpenTask.due_sort, OpenTask.created_at),  # undated last; see ix_open_tasks_group_due_sort
     "created": (OpenTask.created_at.desc(),),
     "title": (OpenTask.title, OpenTask.created_at),
     "priority": (OpenTask.priority.desc(), OpenTask.due_at),
@@ -47,7 +48,9 @@ def visible_to(user: User):
 
 
 def _scoped(user: User, scope: str) -> Select:
-    query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+    # A list needs who the case is about, never its engine state or its model's files.
+    query = (select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+             .options(defer(Case.state), defer(Case.failure), lazyload(Case.deployment)))
     if scope == "mine":
         query = query.where(OpenTask.assignee == user.username)
     elif scope == "group":
