@@ -1,18 +1,58 @@
-"""Shared by the benchmarks: an empty database and percentiles."""
+"""Shared by the benchmarks: where their databases live, an empty schema, percentiles, results."""
 from __future__ import annotations
 
+import json
+import os
+import platform
+import statistics
+import tempfile
+from pathlib import Path
+
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from engine.db import Base, make_engine, make_session_factory
+from engine.db import Base, database_url, make_engine, make_session_factory
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+# Never the test suite's database: benchmarks empty theirs.
+DEFAULT_POSTGRESQL = "postgresql://postgres@127.0.0.1:5432/kompis_bench"
 
 
-def fresh_database(url: str):
-    """(engine, session factory) on an empty schema; PostgreSQL's public schema is recreated."""
+def bench_url(database: str) -> str:
+    """A throw-away SQLite file, or KOMPIS_BENCH_DATABASE_URL / kompis_bench on PostgreSQL (created if missing)."""
+    if database == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='kompis-bench-')}/bench.sqlite"
+    url = os.environ.get("KOMPIS_BENCH_DATABASE_URL", DEFAULT_POSTGRESQL)
+    _create_postgresql_database(url)
+    return url
+
+
+def _create_postgresql_database(url: str) -> None:
+    target = make_url(database_url(url))
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def empty_schema(url: str):
+    """An engine on an emptied database (PostgreSQL's public schema is recreated)."""
     db = make_engine(url)
     if db.dialect.name == "postgresql":
         with db.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
+    return db
+
+
+def fresh_database(url: str):
+    """(engine, session factory) on an empty schema made from the models."""
+    db = empty_schema(url)
     Base.metadata.create_all(db)
     return db, make_session_factory(db)
 
@@ -20,3 +60,28 @@ def fresh_database(url: str):
 def percentile(values, q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timing(values: list[float]) -> dict:
+    """p50 / p95 / max in milliseconds of timings in seconds."""
+    return {"p50_ms": statistics.median(values) * 1000, "p95_ms": percentile(values, 0.95) * 1000,
+            "max_ms": max(values) * 1000, "n": len(values)}
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": platform.platform()}
+
+
+def write_result(name: str, results: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    return path

@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 import engine
-from bench.common import fresh_database, percentile
+from bench.common import bench_url, fresh_database, percentile
 from engine.deployments import deploy
 from engine.forms import FormStore
 from engine.models import OpenTask
@@ -88,7 +88,7 @@ def main(argv=None) -> None:
     if args.database == "sqlite":
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     else:
-        url = os.environ.get("KOMPIS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        url = bench_url("postgresql")
     raw = raw_spiff(args.n)
     ours = kompis(args.n, url)
     rows = [("raw SpiffWorkflow step (deserialize, run, serialize)", raw),

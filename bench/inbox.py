@@ -1,0 +1,54 @@
+"""The inbox's first page: 50 tasks of one group in due-date order, read from open_tasks only.
+
+Measured three ways: the query itself (what `engine.inbox` hands the web layer, executed on a
+read-only session: the goal), the API list (adds the total count and JSON) and the HTML page (adds
+tab counts, filter choices and the template).
+"""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from bench.common import timing
+from engine.clock import SystemClock
+from engine.inbox import InboxFilter, inbox_query
+from engine.models import User
+
+PER_PAGE = 50
+
+
+def first_page_query(readers, username: str, n: int = 200) -> dict:
+    with readers() as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        session.expunge(user)
+    clock = SystemClock()
+    timings, rows = [], 0
+    for _ in range(n):
+        began = time.perf_counter()
+        with readers() as session:
+            rows = len(session.execute(inbox_query(user, InboxFilter(scope="group"), clock.now())
+                                       .limit(PER_PAGE)).all())
+        timings.append(time.perf_counter() - began)
+    return {**timing(timings), "rows": rows}
+
+
+def api_list(client, token: str, n: int = 100) -> dict:
+    timings, total = [], None
+    for i in range(n):
+        began = time.perf_counter()
+        response = client.get("/api/v1/tasks?scope=group&per_page=50", headers={"Authorization": f"Bearer {token}"},
+                              environ_overrides={"REMOTE_ADDR": f"127.3.{i // 250}.{i % 250 + 1}"})
+        timings.append(time.perf_counter() - began)
+        total = response.get_json()["total"]
+    return {**timing(timings), "total": total}
+
+
+def html_page(client, n: int = 30) -> dict:
+    timings = []
+    for _ in range(n):
+        began = time.perf_counter()
+        response = client.get("/?scope=group")
+        timings.append(time.perf_counter() - began)
+        assert response.status_code == 200
+    return timing(timings)

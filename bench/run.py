@@ -1,0 +1,158 @@
+"""`kompis bench` / `python -m bench`: build a database of realistic cases, measure, print the table
+with the goal beside each figure, write bench/results/bench_<database>_<scale>.json.
+
+    python -m bench [--scale 1k|10k|100k|N] [--database sqlite|postgresql]
+    python -m bench load [--scale 10k] [--users 50] [--seconds 60]     (the production shape)
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime, timezone
+
+from bench import inbox, population, starts, storage, ten_years, timers, web_step
+from bench.common import bench_url, empty_schema, machine, write_result
+from engine.clock import SystemClock
+from engine.db import make_session_factory
+from engine.migrate import upgrade
+from engine.users import create_token
+
+SCALES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+
+
+def parse_scale(text: str) -> int:
+    return SCALES.get(text) or int(text.replace("_", "").replace(",", ""))
+
+
+def _sized(scale: int, small: int, large: int) -> int:
+    """How many samples: fewer for the smoke test, enough for a stable p95 at real sizes."""
+    return small if scale < 1000 else large
+
+
+def measure(database: str, scale: int, progress=print) -> dict:
+    began = time.perf_counter()
+    url = bench_url(database)
+    results: dict = {"database": database, "scale": scale, "machine": machine(),
+                     "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+    progress("ten-year assignment (simulated clock, empty database)")
+    db = empty_schema(url)
+    upgrade(url)
+    results["ten_years"] = ten_years.ten_year_assignment(db)
+    db.dispose()
+
+    progress(f"building {scale:,} cases")
+    url = bench_url(database)  # SQLite: a new file; PostgreSQL: the same database, emptied
+    db = empty_schema(url)
+    upgrade(url)
+    built = population.build(db, scale, progress=progress)
+    results["population"] = {k: v for k, v in built.__dict__.items() if k != "passwords"}
+    sessions, readers = make_session_factory(db), make_session_factory(db, read_only=True)
+
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    client = app.test_client()
+    with sessions.begin() as session:
+        token = create_token(session, "anna", clock=SystemClock())
+
+    progress("raw SpiffWorkflow baseline and completions through the web app")
+    task_ids = web_step.open_task_ids(sessions, limit=_sized(scale, 20, 300))
+    results["raw_step"] = web_step.raw_spiff(sessions, task_ids[0], _sized(scale, 20, 300))
+    results["web_complete"] = web_step.through_web(client, token, task_ids)
+
+    progress("inbox")
+    results["inbox_query"] = inbox.first_page_query(readers, "anna", _sized(scale, 20, 300))
+    results["inbox_api"] = inbox.api_list(client, token, _sized(scale, 10, 100))
+
+    progress("starting cases")
+    results["starts"] = starts.start_cases(sessions, _sized(scale, 50, 1000))
+
+    progress("stored bytes and web worker memory")
+    results["storage"] = storage.bytes_per_finished_case(db)
+    results["memory"] = storage.web_worker_memory(url, token)
+
+    progress("timers: one scheduler" + (", then two" if database == "postgresql" else ""))
+    n = _sized(scale, 100, 3000)
+    results["timers_one"] = timers.throughput_on(sessions, url, n, 1)
+    if database == "postgresql":
+        results["timers_two"] = timers.throughput_on(sessions, url, n, 2)
+    from web import database as web_database
+
+    web_database.dispose_all()
+    db.dispose()
+    results["seconds"] = time.perf_counter() - began
+    return results
+
+
+def table(results: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, figure, goal, met?) rows."""
+    raw, web = results["raw_step"], results["web_complete"]
+    q, api = results["inbox_query"], results["inbox_api"]
+    ten, st, mem = results["ten_years"], results["storage"], results["memory"]
+    one = results["timers_one"]
+    pop = results["population"]
+
+    def ok(flag: bool) -> str:
+        return "yes" if flag else "NO"
+
+    rows = [
+        ("cases stored / open tasks", f"{pop['cases']:,} / {pop['open_tasks']:,}", "", ""),
+        ("raw SpiffWorkflow step (deserialize, complete, serialize) p50/p95 ms",
+         f"{raw['p50_ms']:.2f} / {raw['p95_ms']:.2f}", "baseline", ""),
+        ("complete a user task, web app (WSGI) p50/p95 ms",
+         f"{web['p50_ms']:.2f} / {web['p95_ms']:.2f}", "p95 <= 3x raw p95",
+         ok(web["p95_ms"] <= 3 * raw["p95_ms"] and set(web["statuses"]) == {200})),
+        ("  ratio to raw, p50 / p95", f"{web['p50_ms'] / raw['p50_ms']:.2f} / {web['p95_ms'] / raw['p95_ms']:.2f}",
+         "p95 <= 3.0", ""),
+        ("inbox first page (50, one group, due order) p50/p95 ms",
+         f"{q['p50_ms']:.2f} / {q['p95_ms']:.2f}", "p95 <= 15 ms", ok(q["p95_ms"] <= 15)),
+        ("  the same over the API, with its total count, p50/p95 ms",
+         f"{api['p50_ms']:.2f} / {api['p95_ms']:.2f}", "(no goal)", ""),
+        ("start cases, sustained, per second", f"{results['starts']['per_second']:.0f}", ">= 300",
+         ok(results["starts"]["per_second"] >= 300)),
+        (f"due timers fired, one scheduler, per second ({one['fired']} timers)",
+         f"{one['per_second']:.0f}", ">= 1000", ok(one["per_second"] >= 1000 and one["duplicates"] == 0)),
+    ]
+    if "timers_two" in results:
+        two = results["timers_two"]
+        rows += [("due timers fired, two schedulers, per second", f"{two['per_second']:.0f}",
+                  ">= 1.6x one", ok(two["per_second"] >= 1.6 * one["per_second"])),
+                 ("  duplicates / missed (two schedulers)", f"{two['duplicates']} / {two['missed']}", "0 / 0",
+                  ok(two["duplicates"] == 0 and two["missed"] == 0))]
+    rows += [
+        ("ten-year assignment: largest stored state, KB", f"{ten['largest_state_bytes'] / 1024:.1f}", "<= 64",
+         ok(ten["largest_state_bytes"] <= 64 * 1024)),
+        ("ten-year assignment: year-10 step / year-1 step (median)", f"{ten['ratio']:.2f}", "<= 1.2",
+         ok(ten["ratio"] <= 1.2)),
+        ("stored bytes per finished case, history included, KB", f"{st['bytes_per_case'] / 1024:.1f}", "<= 24",
+         ok(st["bytes_per_case"] <= 24 * 1024)),
+        ("web worker resident memory, MB", f"{mem['rss_mb']:.0f}", "<= 150", ok(mem["rss_mb"] <= 150)),
+    ]
+    return rows
+
+
+def print_table(results: dict) -> None:
+    rows = table(results)
+    width = max(len(r[0]) for r in rows)
+    print(f"\nKompis bench: {results['database']}, scale {results['scale']:,}, "
+          f"{results['machine']['cores']} cores ({results['machine']['cpu']}), "
+          f"whole run {results['seconds'] / 60:.1f} min")
+    print(f"{'measure':{width}}  {'figure':>18}  {'goal':>18}  met")
+    for name, figure, goal, met in rows:
+        print(f"{name:{width}}  {figure:>18}  {goal:>18}  {met}")
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(prog="kompis bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="10k", help="1k, 10k, 100k or a number of open tasks")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args(argv)
+    scale = parse_scale(args.scale)
+    results = measure(args.database, scale, progress=lambda text: print(f"[bench] {text}", flush=True))
+    results["table"] = table(results)
+    path = write_result(f"bench_{args.database}_{scale}", results)
+    print_table(results)
+    print(f"\nJSON: {path}")
+    return results
