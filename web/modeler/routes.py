@@ -104,10 +104,20 @@ def _bad_bundle(exc: BadBundle):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc):
-    message = _("Begäran är för stor (högst %(limit)s byte).", limit=body_limit())
+    limit = min(body_limit(), current_app.config.get("MAX_CONTENT_LENGTH") or body_limit())
+    message = _("Begäran är för stor (högst %(limit)s byte).", limit=limit)
     if _wants_json():
         return _json_error(413, message)
     return render_template("error.html", title=_("För stor fil"), message=message), 413
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def _too_large_elsewhere(_exc):
+    """Flask's own request limit (MAX_CONTENT_LENGTH) is hit before any view runs. web/api answers
+    HTTP errors itself and lets only error types the app registered reach a handler, so this
+    app-level entry is what lets the JSON answer above be found for /models. Every other page keeps
+    the Swedish error page it had (web/api's titles)."""
+    return render_template("error.html", title="För stor", message="Det du skickade är för stort."), 413
 
 
 @bp.errorhandler(CSRFError)
