@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timezone
 
 from bench import inbox, population, starts, storage, ten_years, timers, web_step
-from bench.common import bench_url, empty_schema, machine, write_result
+from bench.common import RESULTS, bench_url, empty_schema, machine, write_result  # noqa: F401 - RESULTS for callers
 from engine.clock import SystemClock
 from engine.db import make_session_factory
 from engine.migrate import upgrade
@@ -63,14 +63,14 @@ def measure(database: str, scale: int, progress=print) -> dict:
 
     progress("inbox")
     results["inbox_query"] = inbox.first_page_query(readers, "anna", _sized(scale, 20, 300))
-    results["inbox_api"] = inbox.api_list(client, token, _sized(scale, 10, 100))
+    results["inbox_api"] = inbox.api_list(client, token, _sized(scale, 10, 30))
 
     progress("starting cases")
     results["starts"] = starts.start_cases(sessions, _sized(scale, 50, 1000))
 
     progress("stored bytes and web worker memory")
     results["storage"] = storage.bytes_per_finished_case(db)
-    results["memory"] = storage.web_worker_memory(url, token)
+    results["memory"] = storage.web_worker_memory(url, token, requests=_sized(scale, 5, 15))
 
     progress("timers: one scheduler" + (", then two" if database == "postgresql" else ""))
     n = _sized(scale, 100, 3000)

@@ -25,7 +25,7 @@ def main() -> None:
         address = {"REMOTE_ADDR": f"127.4.{n // 250}.{n % 250 + 1}"}
         page = client.get(f"/api/v1/tasks?scope=group&per_page=50&page={n % 20 + 1}", headers=headers,
                           environ_overrides=address).get_json()
-        for item in page["items"][:3]:  # task pages restore the case and render its form
+        for item in page["items"][:5]:  # task pages restore the case and render its form
             client.get(f"/api/v1/tasks/{item['id']}", headers=headers, environ_overrides=address)
     print(json.dumps({"rss_mb": _kib("VmRSS:") / 1024, "peak_rss_mb": _kib("VmHWM:") / 1024,
                       "requests": requests}))

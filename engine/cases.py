@@ -99,7 +99,8 @@ def _park(case: Case, exc: BaseException, runtime: Runtime) -> None:
                  element_id=case.failure["element_id"], data={"message": case.failure["message"]})
 
 
-def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_task_id: str | None = None) -> None:
+def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_task_id: str | None = None,
+          new_case: bool = False) -> None:
     try:
         case.state = dump_state(workflow)
     except TypeError as exc:
@@ -112,7 +113,7 @@ def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_tas
         session.flush()  # the case row first: a stale lock_version stops us before anything else
     except StaleDataError:
         raise StaleCase("Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen.") from None
-    withdrawn = sync_derived_rows(session, case, workflow, runtime.clock.now())
+    withdrawn = sync_derived_rows(session, case, workflow, runtime.clock.now(), new_case=new_case)
     for task_id, element_id in withdrawn:
         if task_id != completed_task_id:
             record_event(session, runtime.clock, actor="system", kind="task_withdrawn", case_id=case.id,
@@ -143,7 +144,7 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
                  data={"process_key": process_key, "version": deployment.version, "data": data,
                        "parent_case_id": parent_case_id})
     _steps(workflow, case, runtime)
-    _save(case, workflow, runtime)
+    _save(case, workflow, runtime, new_case=True)
     return case
 
 

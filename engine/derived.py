@@ -76,14 +76,17 @@ def _group_of(task) -> str | None:
     return task.task_spec.lane
 
 
-def sync_derived_rows(session: Session, case: Case, workflow, now: datetime) -> list[tuple[str, str]]:
+def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
+                      new_case: bool = False) -> list[tuple[str, str]]:
     """Make the case's query rows match the workflow: insert new, delete gone, keep claims.
-    Returns the (task id, element id) of every open task that went away."""
+    Returns the (task id, element id) of every open task that went away. A `new_case` has no rows yet:
+    nothing is read or deleted (three statements fewer per start)."""
     running = case.status == "running"
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
     waiting = workflow.get_tasks(state=TaskState.WAITING) if running else []
 
-    existing = {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
+    existing = {} if new_case else \
+        {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
     withdrawn = []
     for task_id, row in existing.items():
         if task_id not in ready:
@@ -118,8 +121,8 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime) -> 
             key = _evaluate_optional(task, workflow, key_expression) if key_expression else case.business_key
             messages[str(task.id)] = (task, definition.name, key)
 
-    existing_timers = {row.task_id: row for row in
-                       session.scalars(select(WaitingTimer).where(WaitingTimer.case_id == case.id))}
+    existing_timers = {} if new_case else {row.task_id: row for row in session.scalars(
+        select(WaitingTimer).where(WaitingTimer.case_id == case.id))}
     for task_id, row in existing_timers.items():
         if task_id not in timers:
             session.delete(row)
@@ -133,7 +136,8 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime) -> 
             row.due_at, row.attempts = due, 0  # a cycle timer moved on to its next fire
             timer_signal.scheduled(session, due)
 
-    session.execute(delete(WaitingMessage).where(WaitingMessage.case_id == case.id))
+    if not new_case:
+        session.execute(delete(WaitingMessage).where(WaitingMessage.case_id == case.id))
     for task_id, (task, name, key) in messages.items():
         session.add(WaitingMessage(case_id=case.id, task_id=task_id, element_id=task.task_spec.name,
                                    name=name, correlation_key=key))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import Bundle
 
 from engine.models import Case, OpenTask, User
 
@@ -47,10 +47,14 @@ def visible_to(user: User):
     return or_(OpenTask.group.in_(user.groups or []), OpenTask.assignee == user.username)
 
 
+# What a list shows of a task's case: who it is about. Never the engine state (tens of KB a case) or
+# the model's files: not even inside the count the pages wrap around this query.
+CASE_SUMMARY = Bundle("case", Case.id, Case.process_key, Case.title, Case.status, Case.business_key,
+                      Case.volunteer_id, Case.client_id, Case.assignment_id, Case.subject_name, Case.subject_pnr)
+
+
 def _scoped(user: User, scope: str) -> Select:
-    # A list needs who the case is about, never its engine state or its model's files.
-    query = (select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
-             .options(defer(Case.state), defer(Case.failure), lazyload(Case.deployment)))
+    query = select(OpenTask, CASE_SUMMARY).join(Case, Case.id == OpenTask.case_id)
     if scope == "mine":
         query = query.where(OpenTask.assignee == user.username)
     elif scope == "group":
@@ -60,7 +64,7 @@ def _scoped(user: User, scope: str) -> Select:
 
 
 def inbox_query(user: User, flt: InboxFilter, now: datetime) -> Select:
-    """Rows of (OpenTask, Case) for one tab with filters and sort applied (no paging)."""
+    """Rows of (OpenTask, case summary) for one tab with filters and sort applied (no paging)."""
     scope = flt.scope if flt.scope in scopes_for(user) else "group"
     query = _scoped(user, scope)
     if flt.process_key:

@@ -403,3 +403,20 @@ def demo_command(if_empty, seed):
     click.echo("Inloggningar (lösenorden visas bara nu):")
     for username, password in report.passwords.items():
         click.echo(f"  {username:8} {password}")
+
+
+@cli.command("bench", add_help_option=False,
+             context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_command(args):
+    """Benchmarks: [--scale 1k|10k|100k] [--database sqlite|postgresql], or `load` (docs/benchmarks.md)."""
+    # bench/ (and the scenario steps it reuses from tests/) live in the checkout, not in the package.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if args and args[0] == "load":
+        from bench.load import main as load_main
+
+        load_main(list(args[1:]))
+    else:
+        from bench.run import main as run_main
+
+        run_main(list(args))

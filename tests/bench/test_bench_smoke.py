@@ -20,3 +20,17 @@ def test_timer_benchmark_fires_every_timer_once(capsys):
     results = json.loads((timers.HERE / "results" / "timers_sqlite.json").read_text())
     assert results["one_scheduler"]["fired"] == 20 and results["one_scheduler"]["duplicates"] == 0
     assert results["lateness_s"]["max"] < 5
+
+
+def test_the_whole_benchmark_runs_at_scale_100_and_reports_every_goal(capsys):
+    from bench import run
+
+    results = run.main(["--scale", "100"])
+    out = capsys.readouterr().out
+    for measure in ("complete a user task, web app", "inbox first page", "start cases", "due timers fired",
+                    "ten-year assignment", "stored bytes per finished case", "web worker resident memory"):
+        assert measure in out
+    assert results["population"]["open_tasks"] >= 100
+    assert set(results["web_complete"]["statuses"]) == {200}
+    assert results["timers_one"]["duplicates"] == 0 and results["timers_one"]["missed"] == 0
+    assert json.loads((run.RESULTS / "bench_sqlite_100.json").read_text())["scale"] == 100
