@@ -17,6 +17,7 @@ case's previous state so the run can be rolled back for every case that has not 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.util.task import TaskState
@@ -104,6 +105,17 @@ def _target(diff: SpecDiff, new_spec, spec):
     return new_spec.task_specs.get(spec.name)
 
 
+@lru_cache(maxsize=64)
+def _cached_spec_diff(old_spec, new_spec, registry) -> SpecDiff:
+    return SpecDiff(registry, old_spec, new_spec)
+
+
+def _spec_diff(registry, old_spec, new_spec) -> SpecDiff:
+    # Specs are parsed once per deployed version and shared, so one diff serves every case of a run
+    # (it serializes every task spec to compare them: most of a case's check without the cache).
+    return _cached_spec_diff(old_spec, new_spec, registry)
+
+
 def _problems(workflow, new_model, version: int) -> tuple[list[str], dict]:
     """Why the case cannot move, and each workflow's SpecDiff when it can."""
     registry = _serializer().registry
@@ -112,7 +124,7 @@ def _problems(workflow, new_model, version: int) -> tuple[list[str], dict]:
         if new_spec is None:
             reasons.append(f"Delprocessen '{wf.spec.name}' som ärendet är i finns inte i version {version}.")
             continue
-        diff = diffs[id(wf)] = SpecDiff(registry, wf.spec, new_spec)
+        diff = diffs[id(wf)] = _spec_diff(registry, wf.spec, new_spec)
         for task in wf.tasks.values():
             if not _is_pure(task):
                 continue  # predictions are made again after the move
