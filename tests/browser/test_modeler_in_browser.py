@@ -113,7 +113,7 @@ def test_process_owner_edits_validates_and_deploys_recruitment(live_server, page
     expect(page.locator("#properties .bio-properties-panel-header-label")).to_contain_text("Ja")
 
     # Deploying with the error is refused; the running version stays.
-    page.get_by_label("Anteckning").fill("Noggrannare granskning")
+    page.get_by_label("Anteckning", exact=True).fill("Noggrannare granskning")
     page.get_by_role("button", name="Driftsätt").click()
     expect(page.locator("#modeler-status")).to_contain_text("Driftsättningen avbröts")
 
@@ -168,4 +168,166 @@ def test_process_owner_edits_validates_and_deploys_recruitment(live_server, page
     expect(page.get_by_role("heading", level=1)).to_contain_text("v1")
     page.goto(f"{live_server}/cases/{new_case_id}")
     expect(page.get_by_role("heading", level=1)).to_contain_text("v2")
+    assert problems == [], problems
+
+
+# A diagram as bpmn.io or Camunda Modeler saves it: its own process id, not executable, Camunda
+# attributes set in the properties panel, BPMNDI.
+BPMN_IO_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_0x1" targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.31.0">
+  <bpmn:process id="Process_1k2j3h4" isExecutable="false">
+    <bpmn:startEvent id="StartEvent_1" name="Anmälan">
+      <bpmn:outgoing>Flow_1</bpmn:outgoing>
+    </bpmn:startEvent>
+    <bpmn:userTask id="Activity_0abc" name="Granska" camunda:formKey="recruitment_screening" camunda:candidateGroups="handlaggare" camunda:dueDate="P3D">
+      <bpmn:incoming>Flow_1</bpmn:incoming>
+      <bpmn:outgoing>Flow_2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="Event_0end" name="Klart">
+      <bpmn:incoming>Flow_2</bpmn:incoming>
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Activity_0abc" />
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Activity_0abc" targetRef="Event_0end" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="BPMNDiagram_1">
+    <bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="Process_1k2j3h4">
+      <bpmndi:BPMNShape id="StartEvent_1_di" bpmnElement="StartEvent_1"><dc:Bounds x="152" y="102" width="36" height="36" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="Activity_0abc_di" bpmnElement="Activity_0abc"><dc:Bounds x="240" y="80" width="100" height="80" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="Event_0end_di" bpmnElement="Event_0end"><dc:Bounds x="392" y="102" width="36" height="36" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="Flow_1_di" bpmnElement="Flow_1"><di:waypoint x="188" y="120" /><di:waypoint x="240" y="120" /></bpmndi:BPMNEdge>
+      <bpmndi:BPMNEdge id="Flow_2_di" bpmnElement="Flow_2"><di:waypoint x="340" y="120" /><di:waypoint x="392" y="120" /></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def _status(page):
+    return page.locator("#modeler-status")
+
+
+def test_forms_decision_tables_upload_download_compare_and_migration(live_server, page, sessions, clock, forms,
+                                                                   tmp_path):
+    from engine.deployments import deploy_builtin_processes
+    from engine.models import Deployment
+
+    with sessions.begin() as session:
+        deploy_builtin_processes(session, clock=clock, forms=forms)
+        for name, role, groups in (("petra", "process_owner", ["processagare"]), ("anna", "caseworker", ["handlaggare"]),
+                                   ("erik", "unit_manager", ["enhetschef"])):
+            create_user(session, name, role=role, groups=groups, password=PASSWORD, clock=clock)
+        [case] = engine.correlate_message(session, "interest_registration", "web-old", interest_registration(),
+                                          user="e-tjanst", clock=clock)
+        case_id = case.id
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+            and "Failed to load resource" not in m.text else None)
+    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e} {e.stack}"))
+    _sign_in(page, live_server, "petra")
+
+    # A decision table: change level 1's fee from 20 to 22 % of PBB/12 in dmn-js, deploy agreement v2.
+    page.goto(f"{live_server}/models/agreement")
+    expect(page.locator("#modeler-app")).to_have_attribute("data-ready", "true")
+    page.get_by_role("tab", name=re.compile("compensation_level.dmn")).click()
+    expect(page.locator('.dmn-canvas[data-file="compensation_level.dmn"]')).to_have_attribute("data-ready", "true")
+    cell = page.locator('.dmn-canvas td[data-element-id="OutputEntry_compensation_level_0_2"] [contenteditable]')
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("22")
+    page.get_by_role("tab", name=re.compile("Diagram")).click()
+    page.get_by_label("Anteckning", exact=True).fill("Arvode nivå 1 höjt till 22 %")
+    page.get_by_role("button", name="Driftsätt").click()
+    expect(_status(page)).to_contain_text("Version 2 är driftsatt")
+    with sessions() as session:
+        v2 = session.scalars(select(Deployment).where(Deployment.process_key == "agreement",
+                                                      Deployment.version == 2)).one()
+        assert "<text>22</text>" in v2.files["compensation_level.dmn"]
+        assert v2.files["agreement.bpmn"] == session.scalars(select(Deployment).where(
+            Deployment.process_key == "agreement", Deployment.version == 1)).one().files["agreement.bpmn"]
+
+    # A form: edit the screening form as JSON, the preview follows (and says what is wrong when broken).
+    page.goto(f"{live_server}/models/recruitment")
+    expect(page.locator("#modeler-app")).to_have_attribute("data-ready", "true")
+    page.get_by_role("tab", name="Formulär").click()
+    page.locator('#form-list [data-form="recruitment_screening"]').click()
+    source = page.locator("#form-text")
+    expect(source).to_have_value(re.compile("Granska intresseanmälan"))
+    preview = page.locator("#form-preview")
+    expect(preview.get_by_label("Förnamn")).to_be_visible()
+    text = source.input_value()
+    source.fill(text.replace('"properties": {', '"properties": {\n    "screening_note": {"type": "string", '
+                             '"title": "Anteckning från granskningen", "x-widget": "textarea"},', 1))
+    expect(preview.get_by_label("Anteckning från granskningen")).to_be_visible()
+    source.fill(text.replace('"properties": {', '"properties": {,', 1))
+    expect(preview.get_by_role("alert")).to_contain_text("inte giltig JSON")
+    source.fill(text.replace('"properties": {', '"properties": {\n    "screening_note": {"type": "string", '
+                             '"title": "Anteckning från granskningen", "x-widget": "textarea"},', 1))
+    expect(preview.get_by_label("Anteckning från granskningen")).to_be_visible()
+    page.get_by_label("Anteckning", exact=True).fill("Nytt fält i granskningen")
+    page.get_by_role("button", name="Driftsätt").click()
+    expect(_status(page)).to_contain_text("Version 2 är driftsatt")
+
+    # Download the diagram as a .bpmn file.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Ladda ner .bpmn").click()
+    assert download.value.suggested_filename == "recruitment.bpmn"
+    assert 'id="recruitment"' in Path(download.value.path()).read_text(encoding="utf-8")
+
+    # Move the old case to version 2 (same diagram, new form): dry run, batched run, rollback.
+    page.goto(f"{live_server}/models/recruitment/versions/1")
+    page.get_by_role("button", name="Provkör flytten").click()
+    expect(page.locator(f'tr[data-case="{case_id}"]')).to_contain_text("ja")
+    page.get_by_role("button", name="Flytta 1 ärenden").click()
+    finished = page.locator('table.migration-runs tr[data-status="finished"]')
+    expect(finished).to_be_visible()
+    expect(finished.locator("td").nth(4)).to_have_text("1")
+    with sessions() as session:
+        assert session.get(Case, case_id).deployment.version == 2
+    finished.get_by_role("button", name="Återställ").click()
+    expect(page.get_by_text("1 ärenden tillbaka på den gamla versionen")).to_be_visible()
+    with sessions() as session:
+        assert session.get(Case, case_id).deployment.version == 1
+
+    # Upload: a file over the limit and a DOCTYPE are refused before anything is sent; a diagram from
+    # Camunda Modeler opens, becomes this process and deploys as version 3.
+    page.goto(f"{live_server}/models/recruitment")
+    expect(page.locator("#modeler-app")).to_have_attribute("data-ready", "true")
+    huge = tmp_path / "huge.bpmn"
+    huge.write_text(BPMN_IO_DIAGRAM + "<!--" + "x" * (2 * 1024 * 1024) + "-->", encoding="utf-8")
+    page.set_input_files("#upload", str(huge))
+    expect(_status(page)).to_contain_text("för stor")
+    doctype = tmp_path / "doctype.bpmn"
+    doctype.write_text(BPMN_IO_DIAGRAM.replace("<bpmn:definitions", '<!DOCTYPE x [<!ENTITY e "e">]>\n<bpmn:definitions', 1))
+    page.set_input_files("#upload", str(doctype))
+    expect(_status(page)).to_contain_text("DOCTYPE")
+    expect(page.locator('#canvas [data-element-id="User_screening"]')).to_have_count(1)  # still the old one
+    uploaded = tmp_path / "granskning.bpmn"
+    uploaded.write_text(BPMN_IO_DIAGRAM, encoding="utf-8")
+    page.set_input_files("#upload", str(uploaded))
+    expect(_status(page)).to_contain_text("Process_1k2j3h4 till recruitment")
+    expect(page.locator('#canvas [data-element-id="Activity_0abc"]')).to_be_visible()
+    page.get_by_role("button", name="Validera").click()
+    expect(_status(page)).to_contain_text("Inga fel")
+    page.get_by_label("Anteckning", exact=True).fill("Förenklad från Camunda Modeler")
+    page.get_by_role("button", name="Driftsätt").click()
+    expect(_status(page)).to_contain_text("Version 3 är driftsatt")
+
+    # Compare 2 and 3: what was removed is marked on version 2, what was added on version 3.
+    page.goto(f"{live_server}/models/recruitment/compare?from=2&to=3")
+    for box in ("#diagram-old-box", "#diagram-new-box"):
+        expect(page.locator(box)).to_have_attribute("data-ready", "true")
+    expect(page.locator('#diagram-old-box [data-element-id="User_screening"]')).to_have_class(
+        re.compile("kompis-removed"))
+    expect(page.locator('#diagram-new-box [data-element-id="Activity_0abc"]')).to_have_class(
+        re.compile("kompis-added"))
+    expect(page.locator(".xml-diff .diff-add").first).to_be_visible()
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "modeler-compare.png"), full_page=True)
+
+    # The old case cannot move to version 3, and the dry run says why.
+    page.goto(f"{live_server}/models/recruitment/migrate?from=1&to=3")
+    row = page.locator(f'tr[data-case="{case_id}"]')
+    expect(row).to_contain_text("nej")
+    expect(row.locator("li").first).to_contain_text("som inte finns i version 3")
+    assert page.get_by_role("button", name=re.compile("^Flytta")).count() == 0
     assert problems == [], problems

@@ -130,7 +130,7 @@ def test_the_process_list_shows_each_key_with_its_versions(world, client, sessio
         assert f'data-process="{key}"' in page
     table = page[page.index('data-process="recruitment"'):]
     table = table[:table.index("</table>")]
-    rows = re.findall(r'<tr data-version="(\d+)">(.*?)</tr>', table, re.S)
+    rows = re.findall(r'<tr data-version="(\d+)">(.*?)</tr>', table, re.DOTALL)
     assert [v for v, _ in rows] == ["2", "1"]
     assert "petra" in rows[0][1] and "Kortare namn" in rows[0][1] and "2026-01-05" in rows[0][1]
     assert "system" in rows[1][1]
@@ -146,7 +146,7 @@ def test_the_editor_starts_from_the_latest_or_the_chosen_version(world, client, 
 
     def data(path):
         page = client.get(path).get_data(as_text=True)
-        raw = re.search(r'<script type="application/json" id="modeler-data">(.*?)</script>', page, re.S).group(1)
+        raw = re.search(r'<script type="application/json" id="modeler-data">(.*?)</script>', page, re.DOTALL).group(1)
         assert "</" not in raw  # the data block cannot end the script early
         return json.loads(raw), page
 
@@ -177,7 +177,7 @@ def test_the_version_page_counts_cases_per_element_and_links_on(world, client, s
         deploy(session, bundle(world, **{'name="Granska intresseanmälan"': 'name="Granska"'})["files"],
                world["main"], user="petra", clock=clock, forms=forms)
     page = client.get("/models/recruitment/versions/1").get_data(as_text=True)
-    diagram = json.loads(re.search(r'id="diagram-version">(.*?)</script>', page, re.S).group(1))
+    diagram = json.loads(re.search(r'id="diagram-version">(.*?)</script>', page, re.DOTALL).group(1))
     assert diagram["counts"] == {"User_screening": 2}
     assert "<code>User_screening</code></td><td>2</td>" in page
     assert "/models/recruitment/versions/1/files/recruitment.bpmn" in page
@@ -205,8 +205,8 @@ def test_compare_marks_added_removed_and_changed_elements_and_shows_the_xml_diff
     with sessions.begin() as session:
         deploy(session, renamed["files"], world["main"], user="petra", clock=clock, forms=forms)
     page = client.get("/models/recruitment/compare?from=1&to=2").get_data(as_text=True)
-    old = json.loads(re.search(r'id="diagram-old">(.*?)</script>', page, re.S).group(1))
-    new = json.loads(re.search(r'id="diagram-new">(.*?)</script>', page, re.S).group(1))
+    old = json.loads(re.search(r'id="diagram-old">(.*?)</script>', page, re.DOTALL).group(1))
+    new = json.loads(re.search(r'id="diagram-new">(.*?)</script>', page, re.DOTALL).group(1))
     assert "User_screening" in old["changed"] and "User_screening" in new["changed"]
     assert old["removed"] == [] and new["added"] == []
     assert '<span class="diff-del">-' in page and '<span class="diff-add">+' in page and "Granska noga" in page
@@ -261,8 +261,8 @@ def test_validate_refuses_a_diagram_of_another_process(world, client):
 
 
 @pytest.mark.parametrize("xml, words", [
-    ('<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">\n'
-     '<bpmn:process id="recruitment">\n</bpmn:definitions>', "Felaktig XML"),
+    (('<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">\n'
+      '<bpmn:process id="recruitment">\n</bpmn:definitions>'), "Felaktig XML"),
     ('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]>\n<bpmn:definitions/>', "DOCTYPE"),
 ])
 def test_validate_explains_unreadable_xml(xml, words, world, client):
@@ -308,7 +308,7 @@ def test_deploy_carries_an_edited_form_in_the_bundle(world, client, sessions, cl
                                                               Deployment.process_key == "recruitment")).one()
         assert "screening_note" in deployment.files["forms/recruitment_screening.json"]
     page = client.get("/models/recruitment").get_data(as_text=True)
-    data = json.loads(re.search(r'id="modeler-data">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'id="modeler-data">(.*?)</script>', page, re.DOTALL).group(1))
     assert "forms/recruitment_screening.json" in data["files"]
     assert "recruitment_screening" not in data["store_forms"]  # the bundled one wins
 
@@ -519,7 +519,7 @@ def test_migration_dry_run_lists_why_a_case_cannot_move(world, client, sessions,
         '      <bpmn:script>screening_decision = "proceed"</bpmn:script>\n    </bpmn:scriptTask>'})
     sign_in(client, "petra")
     page = client.get("/models/recruitment/migrate?from=1&to=2").get_data(as_text=True)
-    row = re.search(rf'<tr data-case="{world["case_id"]}" class="blocked">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(rf'<tr data-case="{world["case_id"]}" class="blocked">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "User_screening" in row and "nej" in row and "<li>" in row
     assert "Flytta" not in page.split("Tidigare flyttar")[0].split("Provkörning")[1]  # no start button
     refused = post_json(client, "/models/recruitment/migrations", {"from": 1, "to": 2})

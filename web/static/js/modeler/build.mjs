@@ -8,6 +8,8 @@ import * as esbuild from "esbuild";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../../..");
+// KOMPIS_BUILD_DEBUG=1: readable bundles with inline source maps (for a stack trace from a test).
+const debug = process.env.KOMPIS_BUILD_DEBUG === "1";
 
 await esbuild.build({
   absWorkingDir: root,
@@ -20,7 +22,8 @@ await esbuild.build({
   outdir: "web/static/build",
   bundle: true,
   format: "iife",
-  minify: true,
+  minify: !debug,
+  sourcemap: debug ? "inline" : false,
   target: ["es2020"],
   legalComments: "linked",
   define: { "process.env.NODE_ENV": '"production"' },

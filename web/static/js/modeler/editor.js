@@ -16,6 +16,7 @@ import { lintDefinitions } from "./lint.js";
 import { translateModule } from "./translate.js";
 import { csrfHeaders, el, readJson } from "./util.js";
 
+const BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL";
 const FORM_PREFIX = "forms/";
 const FORM_SUFFIX = ".json";
 const NEW_FORM = '{\n  "title": "",\n  "type": "object",\n  "properties": {},\n  "required": []\n}\n';
@@ -226,35 +227,31 @@ class Editor {
       return;
     }
     const previous = await this.saveDiagram();
-    if (!(await this.importDiagram(text))) {
+    const adopted = this.adoptProcessId(text);
+    this.clearIssues();
+    if (!(await this.importDiagram(adopted.text))) {
+      const reason = this.root.querySelector("#modeler-status").textContent;
       await this.importDiagram(previous);
+      this.say(reason, "error");
       return;
     }
-    const renamed = this.adoptProcessId();
     this.root.dataset.dirty = "true";
-    this.clearIssues();
-    this.say(this.t("uploaded", { name: file.name }) + (renamed ? " " + renamed : ""), "info");
+    this.say(this.t("uploaded", { name: file.name }) + (adopted.message ? " " + adopted.message : ""), "info");
   }
 
   // A diagram drawn on bpmn.io or in Camunda Modeler has an id such as Process_1abc: it becomes this
-  // process (the key in the address) so that deploying it makes a new version of this process.
-  adoptProcessId() {
-    const definitions = this.modeler.getDefinitions();
-    const processes = (definitions.rootElements || []).filter((e) => e.$type === "bpmn:Process");
-    if (processes.length !== 1 || processes[0].id === this.key) return "";
-    const process = processes[0];
-    const old = process.id;
-    const registry = this.modeler.get("elementRegistry");
-    const modeling = this.modeler.get("modeling");
-    const root = this.modeler.get("canvas").getRootElement();
-    if (root.businessObject === process) {
-      modeling.updateProperties(root, { id: this.key });
-    } else {
-      const participant = registry.filter((e) => e.businessObject && e.businessObject.processRef === process)[0];
-      if (!participant) return "";
-      modeling.updateModdleProperties(participant, process, { id: this.key });
-    }
-    return this.t("renamed", { old, key: this.key });
+  // process (the key in the address) so that deploying it makes a new version of this process. Done on
+  // the text before import (renaming the root after import races the properties panel).
+  adoptProcessId(text) {
+    const doc = new DOMParser().parseFromString(text, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) return { text, message: "" };
+    const processes = doc.getElementsByTagNameNS(BPMN_NS, "process");
+    if (processes.length !== 1) return { text, message: "" };
+    const old = processes[0].getAttribute("id");
+    if (!old || old === this.key || doc.querySelector(`[id="${CSS.escape(this.key)}"]`)) return { text, message: "" };
+    const escaped = old.replace(/[.*+?^$()|[\]{}\\]/g, "\\$&");
+    const quoted = new RegExp("(=\\s*[\"'])" + escaped + "([\"'])", "g");
+    return { text: text.replace(quoted, `$1${this.key}$2`), message: this.t("renamed", { old, key: this.key }) };
   }
 
   // ------------------------------------------------------------------ issues
