@@ -29,14 +29,19 @@ def _sign_in(page, live_server, username):
     page.get_by_role("button", name="Logga in").click()
 
 
-def _select(page, element_id):
+def _select(page, element_id, band=False):
     """Zoom in on an element as a user would (the whole diagram is small on screen), click it on the
-    canvas (a flow on its line) and wait for its properties."""
+    canvas (a flow on its line, a pool on its name band) and wait for its properties."""
     page.evaluate("""id => { const m = window.kompisEditor.modeler, canvas = m.get('canvas');
                            m.get('selection').select(null);  // no context pad in the way
                            canvas.zoom(1); canvas.scrollToElement(m.get('elementRegistry').get(id)); }""", element_id)
-    page.locator(f'#canvas .djs-element[data-element-id="{element_id}"] .djs-hit').first.click(force=True)
-    expect(page.locator("#properties .bio-properties-panel-header-label")).to_be_visible()
+    element = page.locator(f'#canvas .djs-element[data-element-id="{element_id}"]')
+    if band:
+        box = element.locator(".djs-visual rect").first.bounding_box()
+        page.mouse.click(box["x"] + 15, box["y"] + box["height"] / 2)
+    else:
+        element.locator(".djs-hit").first.click(force=True)
+    expect(page.locator("#properties [data-entry-id=id] input")).to_have_value(element_id)
 
 
 def _group(page, label):
@@ -331,3 +336,46 @@ def test_forms_decision_tables_upload_download_compare_and_migration(live_server
     expect(row.locator("li").first).to_contain_text("som inte finns i version 3")
     assert page.get_by_role("button", name=re.compile("^Flytta")).count() == 0
     assert problems == [], problems
+
+
+PANEL_VALUES = """() => Object.fromEntries([...document.querySelectorAll('#properties [data-entry-id]')].map(entry => {
+  const c = entry.querySelector('input, textarea, select');
+  return [entry.dataset.entryId, c ? (c.type === 'checkbox' ? c.checked : c.value) : null]; }))"""
+
+# Element → what the engine reads from it, as the Camunda properties panel shows it (docs/modeling.md).
+PANEL = [
+    ("recruitment", "User_social_missing", ["Formulär", "Tilldelning"],
+     {"formKey": "recruitment_social_missing", "candidateGroups": "handlaggare", "dueDate": "P5D", "priority": "70",
+      "assignee": ""}),
+    ("recruitment", "Boundary_consent_remind", ["Timer"],
+     {"timerEventDefinitionType": "timeDuration", "timerEventDefinitionValue": '"P14D"'}),
+    ("recruitment", "Script_age", ["Skript"],
+     {"scriptFormat": "python", "scriptValue": "applicant_age = age_on(personnummer)\nis_adult = applicant_age >= 18"}),
+    ("recruitment", FLOW, ["Villkor"], {"conditionType": "expression", "conditionExpression": "is_adult == True"}),
+    ("recruitment", "Catch_social_answer", ["Meddelande", "Tilläggsegenskaper"],
+     {"messageName": "social_register_answer", "Catch_social_answer-extensionProperty-0-name": "correlationKey",
+      "Catch_social_answer-extensionProperty-0-value": "str(volunteer_id)"}),
+    ("agreement", "Rule_pbb", ["Implementering"], {"implementationType": "dmn", "decisionRef": "price_base_amount"}),
+    ("matching", "Participant_matching", ["Uppgiftslista"], {"processId": "matching", "isStartableInTasklist": True}),
+]
+
+
+def test_the_properties_panel_shows_every_property_the_engine_reads(live_server, page, sessions, clock, forms):
+    from engine.deployments import deploy_builtin_processes
+
+    with sessions.begin() as session:
+        deploy_builtin_processes(session, clock=clock, forms=forms)
+        create_user(session, "petra", role="process_owner", groups=["processagare"], password=PASSWORD, clock=clock)
+    _sign_in(page, live_server, "petra")
+    for key, element_id, groups, expected in PANEL:
+        if page.url != f"{live_server}/models/{key}":
+            page.goto(f"{live_server}/models/{key}")
+            expect(page.locator("#modeler-app")).to_have_attribute("data-ready", "true")
+        if element_id.startswith("Participant_"):  # a pool is selected on its name band
+            _select(page, "Participant_matching", band=True)
+        else:
+            _select(page, element_id)
+        for label in groups:
+            _group(page, label)
+        values = page.evaluate(PANEL_VALUES)
+        assert {k: values.get(k) for k in expected} == expected, (element_id, values)
