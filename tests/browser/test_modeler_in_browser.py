@@ -379,3 +379,43 @@ def test_the_properties_panel_shows_every_property_the_engine_reads(live_server,
             _group(page, label)
         values = page.evaluate(PANEL_VALUES)
         assert {k: values.get(k) for k in expected} == expected, (element_id, values)
+
+
+def _serious_violations(page) -> list[str]:
+    """axe-core on our part of the page: bpmn-js' canvas and the properties panel are bpmn.io's."""
+    page.add_script_tag(path=str(Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("""async () => await axe.run(
+        {exclude: [['.djs-container'], ['#properties'], ['.dmn-canvas']]}, {resultTypes: ['violations']})""")
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_the_modeler_pages_have_no_serious_accessibility_violations(live_server, browser, sessions, clock, forms):
+    from engine.deployments import deploy, deploy_builtin_processes
+    from engine.models import Deployment
+
+    with sessions.begin() as session:
+        deploy_builtin_processes(session, clock=clock, forms=forms)
+        create_user(session, "petra", role="process_owner", groups=["processagare"], password=PASSWORD, clock=clock)
+        engine.correlate_message(session, "interest_registration", "web-a11y", interest_registration(),
+                                 user="e-tjanst", clock=clock)
+        v1 = session.scalars(select(Deployment).where(Deployment.process_key == "recruitment")).one()
+        files = {**v1.files, v1.main_file: v1.bpmn_xml.replace('name="Granska intresseanmälan"', 'name="Granska"')}
+        deploy(session, files, v1.main_file, user="petra", clock=clock, forms=forms)
+    page = browser.new_context(locale="sv-SE", bypass_csp=True).new_page()
+    _sign_in(page, live_server, "petra")
+    for path, ready in [("/models", None), ("/models/recruitment", "#modeler-app"),
+                        ("/models/recruitment/versions/1", "#version-diagram"),
+                        ("/models/recruitment/compare?from=1&to=2", "#diagram-new-box"),
+                        ("/models/recruitment/migrate?from=1&to=2", None)]:
+        page.goto(f"{live_server}{path}")
+        if ready:
+            expect(page.locator(ready)).to_have_attribute("data-ready", "true")
+        assert _serious_violations(page) == [], path
+        if path == "/models/recruitment":  # with validation results and the form editor open
+            page.get_by_role("button", name="Validera").click()
+            expect(page.locator("#issues li").first).to_be_visible()
+            page.get_by_role("tab", name="Formulär").click()
+            expect(page.locator("#form-preview .task-form")).to_be_visible()
+            assert _serious_violations(page) == [], "editor with results and forms"
+    page.context.close()
