@@ -535,3 +535,14 @@ def test_migration_only_goes_to_a_later_version(world, client, sessions, clock, 
     assert post_json(client, "/models/recruitment/migrations", {"from": "x"}).status_code == 400
     assert post_json(client, "/models/recruitment/migrations/999/step", {}).status_code == 404
     assert post_json(client, "/models/agreement/migrations/999/rollback", {}).status_code == 404
+
+
+def test_the_pages_speak_english_when_chosen(world, client):
+    sign_in(client, "petra")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/models")})
+    assert "Processes" in client.get("/models").get_data(as_text=True)
+    editor = client.get("/models/recruitment").get_data(as_text=True)
+    assert "Validate" in editor and "Deploy" in editor and "Upload .bpmn" in editor and '"locale": "en"' in editor
+    assert "Where the cases wait now" in client.get("/models/recruitment/versions/1").get_data(as_text=True)
+    body = post_json(client, "/models/recruitment/validate", "{broken").get_json()
+    assert body["message"] == "The request is not valid JSON."
