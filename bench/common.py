@@ -76,8 +76,9 @@ def machine() -> dict:
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    # The machine may be shared: the load average says how much else ran at the time.
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform()}
+            "system": platform.platform(), "load_average": os.getloadavg()}
 
 
 def write_result(name: str, results: dict) -> Path:

@@ -67,8 +67,10 @@ class Caseworker(threading.Thread):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
                                               source_address=(self.address, 0))
-            conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                         headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+            headers = {"Authorization": f"Bearer {self.token}"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
             response = conn.getresponse()
             payload = response.read()
             conn.close()

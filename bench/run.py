@@ -82,6 +82,7 @@ def measure(database: str, scale: int, progress=print) -> dict:
     web_database.dispose_all()
     db.dispose()
     results["seconds"] = time.perf_counter() - began
+    results["load_average_at_end"] = machine()["load_average"]
     return results
 
 
@@ -137,7 +138,8 @@ def print_table(results: dict) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"\nKompis bench: {results['database']}, scale {results['scale']:,}, "
           f"{results['machine']['cores']} cores ({results['machine']['cpu']}), "
-          f"whole run {results['seconds'] / 60:.1f} min")
+          f"whole run {results['seconds'] / 60:.1f} min, load average {results['machine']['load_average'][0]:.1f} "
+          f"at the start, {results['load_average_at_end'][0]:.1f} at the end")
     print(f"{'measure':{width}}  {'figure':>18}  {'goal':>18}  met")
     for name, figure, goal, met in rows:
         print(f"{name:{width}}  {figure:>18}  {goal:>18}  {met}")

@@ -2,8 +2,8 @@
 steps (tests/scenarios/lifecycle.py) on a simulated clock: the largest stored state, and whether a
 step costs more in year 10 than in year 1.
 
-A "step" is one committed command of the caseworker or the e-service: a monthly report delivered,
-a task completed, the timers that fell due fired.
+The step compared is the one that happens every month in every year: the contact person's report
+delivered to that month's case (one committed command), median of the twelve in year 1 and in year 10.
 """
 from __future__ import annotations
 
@@ -29,19 +29,19 @@ class TimedCaseworker(Caseworker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.year = 0
-        self.steps: dict[int, list[float]] = {}
+        self.steps: dict[tuple[int, str], list[float]] = {}  # (year, what) -> seconds
 
-    def _timed(self, work):
+    def _timed(self, what, work):
         began = time.perf_counter()
         result = work()
-        self.steps.setdefault(self.year, []).append(time.perf_counter() - began)
+        self.steps.setdefault((self.year, what), []).append(time.perf_counter() - began)
         return result
 
     def message(self, name, key, payload):
-        return self._timed(lambda: super(TimedCaseworker, self).message(name, key, payload))
+        return self._timed(name, lambda: super(TimedCaseworker, self).message(name, key, payload))
 
     def complete(self, title, data):
-        return self._timed(lambda: super(TimedCaseworker, self).complete(title, data))
+        return self._timed(title, lambda: super(TimedCaseworker, self).complete(title, data))
 
     def check_round_trip(self, case_id):
         pass  # the scenario test checks it; here it would only add to the timings
@@ -68,7 +68,11 @@ def ten_year_assignment(db) -> dict:
     with sessions() as session:
         largest_stored = session.scalar(select(func.max(func.length(Case.state))))
     set_default_forms(None)
-    first, last = statistics.median(anna.steps[1]), statistics.median(anna.steps[10])
+    # The same command every month: the contact person's report delivered to its month's case.
+    first, last = (statistics.median(anna.steps[(year, "monthly_report")]) for year in (1, 10))
+    every = {f"{what} (year {year})": statistics.median(v) * 1000 for (year, what), v in anna.steps.items()
+             if year in (1, 10)}
     return {"largest_state_bytes": max(largest_seen, largest_stored or 0),
             "first_year_step_ms": first * 1000, "last_year_step_ms": last * 1000, "ratio": last / first,
-            "steps_per_year": len(anna.steps[1]), "seconds": time.perf_counter() - began}
+            "step": "monthly_report delivered (median of 12 a year)", "medians_ms": every,
+            "seconds": time.perf_counter() - began}
