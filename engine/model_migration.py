@@ -140,6 +140,12 @@ def _problems(workflow, new_model, version: int) -> tuple[list[str], dict]:
                 continue
             if not task.has_state(ACTIVE):
                 continue
+            if target.name != task.task_spec.name:
+                # SpecDiff matches a replaced element by its place in the flow; that is fine for history,
+                # but a caseworker's open task must not silently become another task with another form.
+                reasons.append(f"Väntar i {_label(task.task_spec)}, som inte finns i version {version} "
+                               f"(på samma plats står nu {_label(target)}).")
+                continue
             if type(target) is not type(task.task_spec):
                 reasons.append(f"{_label(task.task_spec)} är en annan sorts element i version {version}.")
                 continue
@@ -223,7 +229,8 @@ def plan_migration(session: Session, process_key: str, from_version: int, to_ver
         workflow = _load(case, runtime)
         waiting = _waiting_at(workflow)
         reasons, _ = _moved_state(workflow, new)
-        checks.append(CaseCheck(case.id, case.title or f"Ärende {case.id}", not reasons, reasons, waiting))
+        # Process owners see no personal data: a case is named by its number, never by its title.
+        checks.append(CaseCheck(case.id, f"Ärende {case.id}", not reasons, reasons, waiting))
     return checks
 
 

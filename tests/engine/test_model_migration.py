@@ -233,3 +233,13 @@ def test_element_counts_show_where_cases_wait(sessions, clock, versions):
     with sessions() as session:
         deployment_id = session.scalars(select(Case.deployment_id)).first()
         assert element_counts(session, deployment_id) == {"A": 3, "Wait": 1}
+
+
+def test_a_task_replaced_by_another_in_its_place_is_not_taken_for_it(sessions, clock, versions):
+    versions(chain("A", "B"))
+    case_id = start(sessions, clock, "Vid A")
+    versions(chain("New", "B"))  # A deleted, a new task drawn where it stood
+    with sessions() as session:
+        [check] = model_migration.plan_migration(session, "steps", 1, 2, clock=clock)
+    assert check.case_id == case_id and check.reasons == [
+        "Väntar i 'Steg A' (A), som inte finns i version 2 (på samma plats står nu 'Nytt steg' (New))."]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine.users import create_user
+from engine.users import create_token, create_user
 from web import create_app
 from web import database as web_database
 
@@ -54,3 +54,22 @@ def login(client, make_user):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return _login
+
+
+@pytest.fixture
+def api(client, sessions, clock):
+    """`api(role, groups)` -> a function calling the API as a new user with that role."""
+    made = {}
+
+    def as_user(role="caseworker", groups=("handlaggare",)):
+        name = f"{role}{len(made)}"
+        with sessions.begin() as session:
+            create_user(session, name, role=role, groups=list(groups), clock=clock)
+            token = create_token(session, name, clock=clock)
+        made[name] = token
+
+        def call(method, path, **kwargs):
+            headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+            return client.open(path, method=method, headers=headers, **kwargs)
+        return call
+    return as_user

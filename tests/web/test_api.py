@@ -8,25 +8,6 @@ from tests.bpmn_text import script_process
 from tests.conftest import FIXTURES
 
 
-@pytest.fixture
-def api(client, sessions, clock):
-    """`api(role, groups)` -> a function calling the API as a new user with that role."""
-    made = {}
-
-    def as_user(role="caseworker", groups=("handlaggare",)):
-        name = f"{role}{len(made)}"
-        with sessions.begin() as session:
-            create_user(session, name, role=role, groups=list(groups), clock=clock)
-            token = create_token(session, name, clock=clock)
-        made[name] = token
-
-        def call(method, path, **kwargs):
-            headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-            return client.open(path, method=method, headers=headers, **kwargs)
-        return call
-    return as_user
-
-
 def test_case_and_task_round_trip_with_the_contract_shapes(api, deploy_fixture):
     deploy_fixture("approval")
     anna = api()

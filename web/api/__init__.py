@@ -128,6 +128,7 @@ def init_app(app: Flask) -> None:
 
     from web.api.cases import blp as cases_blp
     from web.api.clock import blp as clock_blp
+    from web.api.migrations import blp as migrations_blp
     from web.api.models import blp as models_blp
     from web.api.registry import blp as registry_blp
     from web.api.tasks import blp as tasks_blp
@@ -135,7 +136,7 @@ def init_app(app: Flask) -> None:
 
     from web.security import API_LIMIT, limiter
 
-    for blueprint in (models_blp, cases_blp, tasks_blp, registry_blp, clock_blp):
+    for blueprint in (models_blp, migrations_blp, cases_blp, tasks_blp, registry_blp, clock_blp):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         limiter.limit(API_LIMIT)(blueprint)
         api.register_blueprint(blueprint)

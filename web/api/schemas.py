@@ -162,3 +162,60 @@ class RegistryArgs(PageArgs):
 
 class DeployArgs(Schema):
     note = fields.String(load_default="", metadata={"description": "what changed (kept to 500 characters)"})
+
+
+class VersionDetailOut(VersionOut):
+    files = fields.List(fields.String(), required=True)
+    waiting = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          metadata={"description": "element id → cases waiting there now"})
+
+
+class CompareArgs(Schema):
+    from_version = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1, max=1_000_000))
+    to_version = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1, max=1_000_000))
+
+
+class CompareOut(Schema):
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    changed = fields.List(fields.String(), required=True)
+    files_changed = fields.List(fields.String(), required=True)
+    xml_diff = fields.String(required=True)
+
+
+class MigrationIn(CompareArgs):
+    dry_run = fields.Boolean(load_default=False)
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class CaseCheckOut(Schema):
+    case_id = fields.Integer(required=True)
+    title = fields.String()
+    movable = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    waiting_at = fields.List(fields.String(), required=True)
+
+
+class DryRunOut(Schema):
+    cases = fields.List(fields.Nested(CaseCheckOut), required=True)
+    movable = fields.Integer(required=True)
+
+
+class MigrationOut(Schema):
+    id = fields.Integer(required=True)
+    process_key = fields.String(required=True)
+    from_version = fields.Integer(required=True)
+    to_version = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"description": "running, finished or rolled_back"})
+    total = fields.Integer(required=True)
+    done = fields.Integer(required=True)
+    migrated = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    rolled_back = fields.Integer(required=True)
+    kept = fields.Integer(required=True)
+    started_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class StepArgs(Schema):
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=500))
