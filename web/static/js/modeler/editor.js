@@ -285,7 +285,8 @@ class Editor {
       const item = el("li", { class: `issue issue-${issue.severity}`, "data-element-id": issue.element_id || "" });
       const label = [
         issue.severity === "error" ? this.t("error") : this.t("warning"),
-        issue.element_id || issue.file || "",
+        issue.file && issue.file !== this.mainFile ? issue.file : "",
+        issue.element_id || (issue.file ? "" : this.mainFile),
         issue.line ? this.t("line", { line: issue.line }) : "",
         issue.source === "bpmnlint" ? `bpmnlint ${issue.rule || ""}`.trim() : "",
       ].filter(Boolean).join(" · ");
