@@ -380,6 +380,21 @@ def test_the_properties_panel_shows_every_property_the_engine_reads(live_server,
         values = page.evaluate(PANEL_VALUES)
         assert {k: values.get(k) for k in expected} == expected, (element_id, values)
 
+    # A call activity (none of the built-in diagrams has one): drawn here, its called process is set in
+    # the panel and ends up as calledElement in the XML.
+    call = page.evaluate("""() => { const m = window.kompisEditor.modeler, factory = m.get('elementFactory');
+        const pool = m.get('elementRegistry').get('Participant_matching');
+        const shape = factory.createShape({type: 'bpmn:CallActivity'});
+        return m.get('modeling').createShape(shape, {x: pool.x + 300, y: pool.y + pool.height - 60}, pool).id; }""")
+    _select(page, call)
+    _group(page, "Anropad process")
+    page.locator("#properties #bio-properties-panel-calledElementType").select_option("bpmn")
+    called = page.locator("#properties #bio-properties-panel-calledElement")
+    called.fill("follow_up_period")
+    called.press("Tab")
+    xml = page.evaluate("async () => (await window.kompisEditor.modeler.saveXML()).xml")
+    assert 'calledElement="follow_up_period"' in xml
+
 
 def _serious_violations(page) -> list[str]:
     """axe-core on our part of the page: bpmn-js' canvas and the properties panel are bpmn.io's."""
