@@ -48,48 +48,66 @@ def visible_to(user: User):
 
 
 # What a list shows of a task's case: who it is about. Never the engine state (tens of KB a case) or
-# the model's files: not even inside the count the pages wrap around this query.
+# the model's files.
 CASE_SUMMARY = Bundle("case", Case.id, Case.process_key, Case.title, Case.status, Case.business_key,
                       Case.volunteer_id, Case.client_id, Case.assignment_id, Case.subject_name, Case.subject_pnr)
 
 
-def _scoped(user: User, scope: str) -> Select:
-    query = select(OpenTask, CASE_SUMMARY).join(Case, Case.id == OpenTask.case_id)
+def _scope_conditions(user: User, scope: str) -> list:
+    # "mine" and "group" are each inside the need-to-know rule already; repeating the rule would make
+    # every count read the table rows instead of the (group | assignee, due_sort, …) index alone.
     if scope == "mine":
-        query = query.where(OpenTask.assignee == user.username)
-    elif scope == "group":
-        query = query.where(OpenTask.group.in_(user.groups or []))
+        return [OpenTask.assignee == user.username]
+    if scope == "group":
+        return [OpenTask.group.in_(user.groups or [])]
     rule = visible_to(user)
-    return query if rule is None else query.where(rule)
+    return [] if rule is None else [rule]
+
+
+def _conditions(user: User, flt: InboxFilter, now: datetime) -> list:
+    """The WHERE of one tab with its filters (the search `q` needs the case table)."""
+    scope = flt.scope if flt.scope in scopes_for(user) else "group"
+    conditions = _scope_conditions(user, scope)
+    if flt.process_key:
+        conditions.append(OpenTask.process_key == flt.process_key)
+    if flt.name:
+        conditions.append(OpenTask.name == flt.name)
+    if flt.assignee:
+        conditions.append(OpenTask.assignee == flt.assignee)
+    if flt.overdue:
+        conditions.append(OpenTask.due_at < now)
+    if flt.due_soon:
+        conditions += [OpenTask.due_at >= now, OpenTask.due_at < now + DUE_SOON]
+    if flt.due_before:
+        conditions.append(OpenTask.due_at < flt.due_before)
+    if flt.q:
+        needle = flt.q.strip().lower().replace("-", "")
+        conditions.append(or_(Case.search_text.contains(needle), func.lower(OpenTask.title).contains(needle)))
+    return conditions
 
 
 def inbox_query(user: User, flt: InboxFilter, now: datetime) -> Select:
     """Rows of (OpenTask, case summary) for one tab with filters and sort applied (no paging)."""
-    scope = flt.scope if flt.scope in scopes_for(user) else "group"
-    query = _scoped(user, scope)
-    if flt.process_key:
-        query = query.where(OpenTask.process_key == flt.process_key)
-    if flt.name:
-        query = query.where(OpenTask.name == flt.name)
-    if flt.assignee:
-        query = query.where(OpenTask.assignee == flt.assignee)
-    if flt.overdue:
-        query = query.where(OpenTask.due_at < now)
-    if flt.due_soon:
-        query = query.where(OpenTask.due_at >= now, OpenTask.due_at < now + DUE_SOON)
-    if flt.due_before:
-        query = query.where(OpenTask.due_at < flt.due_before)
+    return (select(OpenTask, CASE_SUMMARY).join(Case, Case.id == OpenTask.case_id)
+            .where(*_conditions(user, flt, now)).order_by(*SORTS.get(flt.sort, SORTS["due"]), OpenTask.id))
+
+
+def count_statement(user: User, flt: InboxFilter, now: datetime) -> Select:
+    """How many rows `inbox_query` gives, counted from open_tasks and its indexes; the case table is
+    joined only for a search. (A count wrapped around `inbox_query` reads every task's case row: 1.25 s
+    at 92,000 tasks in one group on SQLite.)"""
+    statement = select(func.count()).select_from(OpenTask)
     if flt.q:
-        needle = flt.q.strip().lower().replace("-", "")
-        query = query.where(or_(Case.search_text.contains(needle), func.lower(OpenTask.title).contains(needle)))
-    return query.order_by(*SORTS.get(flt.sort, SORTS["due"]), OpenTask.id)
+        statement = statement.join(Case, Case.id == OpenTask.case_id)
+    return statement.where(*_conditions(user, flt, now))
 
 
 def tab_counts(session, user: User) -> dict[str, int]:
     """How many open tasks each tab holds (unfiltered)."""
     counts = {}
     for scope in scopes_for(user):
-        counts[scope] = session.scalar(select(func.count()).select_from(_scoped(user, scope).subquery()))
+        counts[scope] = session.scalar(select(func.count()).select_from(OpenTask)
+                                       .where(*_scope_conditions(user, scope)))
     return counts
 
 

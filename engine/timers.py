@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.bpmn.timer_clock import using_clock
-from engine.cases import _load, _park, _save, _steps
+from engine.cases import WITHOUT_MODEL_FILES, _load, _park, _save, _steps
 from engine.clock import Clock
 from engine.db import is_postgresql
 from engine.events import record_event
@@ -67,7 +67,7 @@ def fire_timer(session: Session, timer: WaitingTimer, *, clock: Clock) -> Case |
     if timer is None or timer.due_at > clock.now():
         return None
     runtime = Runtime(session=session, clock=clock, actor="system")
-    case = session.get(Case, timer.case_id, populate_existing=True)
+    case = session.get(Case, timer.case_id, populate_existing=True, options=[WITHOUT_MODEL_FILES])
     workflow = _load(case, runtime)
     element_id, task_id, due_at = timer.element_id, timer.task_id, timer.due_at
     record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=element_id,
