@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.bpmn.xml import parse_xml
+from engine.errors import InvalidModel
 from engine.models import Deployment
 
 _LAYOUT_NAMESPACES = {
@@ -67,7 +68,30 @@ def semantic_elements(xml_text: str, file_name: str = "") -> dict[str, tuple]:
     return elements
 
 
+def normalized_xml(text: str, file_name: str = "") -> str:
+    """The file indented the same way, each element's attributes in name order.
+
+    A diagram saved by bpmn-js is laid out differently from one written by hand or by Camunda Modeler;
+    without this, the diff of a one-word change would be the whole file."""
+    try:
+        root = parse_xml(text, file_name).getroot()
+    except InvalidModel:
+        return text
+    for node in root.iter():
+        if node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+        if isinstance(node.tag, str) and len(node.attrib) > 1:
+            attributes = sorted(node.attrib.items())
+            node.attrib.clear()
+            node.attrib.update(attributes)
+    return etree.tostring(root, pretty_print=True, encoding="unicode")
+
+
 def _text_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    if old_label.endswith((".bpmn", ".dmn")) and new_label.endswith((".bpmn", ".dmn")):
+        old, new = normalized_xml(old, old_label), normalized_xml(new, new_label)
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=old_label, tofile=new_label))
 

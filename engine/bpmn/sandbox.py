@@ -10,6 +10,7 @@ import ast
 import functools
 import math
 import operator
+import re
 import sys
 import time
 from functools import lru_cache
@@ -145,7 +146,9 @@ def compile_code(source: str, mode: str):
     except SyntaxError as exc:
         # RestrictedPython reports rule breaches as SyntaxError with lineno=None, which
         # SpiffWorkflow's error formatter cannot handle: turn it into our own error.
-        detail = exc.msg if exc.msg else str(exc)
+        # It also gives its messages as a tuple ("Line 1: SyntaxError: …",): one plain sentence each.
+        details = exc.msg if isinstance(exc.msg, (tuple, list)) else [exc.msg or str(exc)]
+        detail = "; ".join(re.sub(r"^Line (\d+): ", r"rad \1: ", str(d)) for d in details)
         raise ScriptError(f"Otillåten eller felaktig kod: {detail}") from None
     except (ValueError, MemoryError, RecursionError) as exc:
         raise ScriptError(f"Koden kan inte kompileras: {exc}") from None

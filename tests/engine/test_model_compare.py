@@ -58,3 +58,16 @@ def test_identical_versions_and_changed_side_files():
     diff = compare_versions(version(1, text), version(2, text, **{"forms/note.json": '{"type": "object"}'}))
     assert diff.files_changed == ["forms/note.json"] and not diff.xml_diff
     assert '+{"type": "object"}' in diff.file_diffs["forms/note.json"]
+
+
+def test_a_diagram_saved_in_another_layout_diffs_only_where_it_changed():
+    hand_written = script_process("x = 1")
+    # The same process as an editor saves it: one line, attributes in another order.
+    reformatted = " ".join(line.strip() for line in hand_written.splitlines()).replace(
+        '<bpmn:userTask id="Check" name="Kontrollera" camunda:formKey="note"',
+        '<bpmn:userTask camunda:formKey="note" name="Kontrollera noga" id="Check"')
+    diff = compare_versions(version(1, hand_written), version(2, reformatted))
+    changed_lines = [line for line in diff.xml_diff.splitlines()
+                     if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert len(changed_lines) == 2 and "Kontrollera noga" in changed_lines[1]
+    assert diff.changed == ["Check"]
