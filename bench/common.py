@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -26,6 +27,14 @@ def bench_url(database: str) -> str:
     url = os.environ.get("KOMPIS_BENCH_DATABASE_URL", DEFAULT_POSTGRESQL)
     _create_postgresql_database(url)
     return url
+
+
+def discard(url: str) -> None:
+    """Remove a throw-away SQLite database (a 100k one takes 1.7 GB); PostgreSQL's stays for inspection."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if path.parent.name.startswith("kompis-bench-"):
+            shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _create_postgresql_database(url: str) -> None:

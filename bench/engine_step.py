@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -63,7 +62,7 @@ def raw_spiff(n: int) -> list[float]:
 def kompis(n: int, url: str) -> list[float]:
     db, sessions = fresh_database(url)
     set_default_forms(FormStore([ROOT / "tests" / "fixtures" / "forms"]))
-    clock = engine.SimulatedClock(datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc))
+    clock = engine.SimulatedClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
     with sessions.begin() as session:
         deploy(session, {"approval.bpmn": DIAGRAM.read_text()}, "approval.bpmn", user="bench", clock=clock)
         for _ in range(n):

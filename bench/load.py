@@ -56,7 +56,7 @@ WORK = {
 
 
 class Caseworker(threading.Thread):
-    def __init__(self, number: int, port: int, token: str, until: float, log: "Log"):
+    def __init__(self, number: int, port: int, token: str, until: float, log: Log):
         super().__init__(daemon=True)
         self.number, self.port, self.token, self.until, self.log = number, port, token, until, log
         self.address = f"127.0.{1 + number // 250}.{1 + number % 250}"

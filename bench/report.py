@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from bench.run import table
 
 
 def markdown(paths: list[str]) -> str:
-    runs = [json.loads(open(path).read()) for path in paths]
-    tables = [dict((row[0], row[1:]) for row in table(run)) for run in runs]
+    runs = [json.loads(Path(path).read_text()) for path in paths]
+    tables = [{row[0]: row[1:] for row in table(run)} for run in runs]
     names = list(dict.fromkeys(name for t in tables for name in t))
     head = "| measure | goal | " + " | ".join(f"{r['database']} {r['scale']:,}" for r in runs) + " |"
     lines = [head, "|---|---|" + "---|" * len(runs)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -50,7 +50,7 @@ class TimedCaseworker(Caseworker):
 def ten_year_assignment(db) -> dict:
     sessions = make_session_factory(db)
     set_default_forms(FormStore([REPO_FORMS]))
-    clock = SimulatedClock(datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc))
+    clock = SimulatedClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
     with sessions.begin() as session:
         deploy_builtin_processes(session, clock=clock)
     anna = TimedCaseworker(sessions, clock, name="anna", group="handlaggare")

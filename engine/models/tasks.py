@@ -1,17 +1,16 @@
 """Open human tasks: the inbox reads only this table, never the engine state."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from engine.db import Base
 
-
 # Tasks without a due date sort after every dated one. A real value instead of NULL lets one index
 # give the inbox its order on both databases (SQLite puts NULLs first, PostgreSQL last).
-NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _due_sort_default(context) -> datetime:
