@@ -2,9 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine.inbox import DUE_SOON, InboxFilter, filter_choices, inbox_query, scopes_for, tab_counts
+from engine.inbox import (
+    DUE_SOON,
+    InboxFilter,
+    count_statement,
+    filter_choices,
+    inbox_query,
+    scopes_for,
+    tab_counts,
+)
 from engine.models import User
 from web import database
 from web.auth import current_user, login_required
@@ -32,7 +40,7 @@ def index():
         flt.scope = "group"
     page = max(1, request.args.get("page", 1, type=int))
     query = inbox_query(user, flt, now)
-    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.scalar(count_statement(user, flt, now))  # from open_tasks' indexes, not the page query
     rows = db.execute(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     colleagues = db.scalars(select(User).where(User.active.is_(True)).order_by(User.username)).all()
     return render_template("inbox.html", rows=rows, total=total, page=page, per_page=PER_PAGE, flt=flt,
