@@ -36,9 +36,13 @@ def _prepare_database() -> list:
         upgrade(current_app.config.get("DATABASE_URL"))
     except Exception as exc:  # noqa: BLE001 - the person needs the reason, not a traceback
         _fail(f"kunde inte uppgradera databasen: {exc}")
+    clock = database.clock()
+    # A simulated clock writes its first reading to the database: before, not inside, the deploy
+    # transaction, which on SQLite holds the only write lock.
+    clock.now()
     with database.sessions().begin() as session:
         try:
-            return deploy_builtin_processes(session, clock=database.clock(), forms=default_forms())
+            return deploy_builtin_processes(session, clock=clock, forms=default_forms())
         except InvalidModel as exc:
             _fail(exc.message, exc.errors)
 

@@ -55,12 +55,14 @@ def test_deploy_stores_a_version_and_refuses_a_broken_one(runner, tmp_path, sess
         assert session.scalars(select(Deployment.note)).all() == ["Första"]
 
 
-def test_db_upgrade_on_an_empty_database_creates_the_schema(tmp_path, monkeypatch):
+@pytest.mark.parametrize("clock", ["real", "simulated"])
+def test_db_upgrade_on_an_empty_database_creates_the_schema(tmp_path, monkeypatch, clock):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KOMPIS_CLOCK", clock)  # the simulated clock's first reading once locked SQLite
     result = CliRunner().invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "Databasen är uppdaterad" in result.output
+    assert "Databasen är uppdaterad" in result.output and "Driftsatte recruitment version 1." in result.output
     from sqlalchemy import inspect
     from engine.db import make_engine
 
