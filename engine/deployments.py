@@ -130,6 +130,12 @@ def latest_deployment(session: Session, process_key: str, *, required: bool = Tr
     return deployment
 
 
+def find_version(session: Session, process_key: str, version: int) -> Deployment | None:
+    """One deployed version of a process, or None."""
+    return session.scalars(select(Deployment).where(Deployment.process_key == process_key,
+                                                    Deployment.version == version)).first()
+
+
 def list_versions(session: Session, process_key: str) -> list[tuple[Deployment, int]]:
     """Every version of a process with the number of running cases on each."""
     running = (select(Case.deployment_id, func.count().label("n")).where(Case.status == "running")

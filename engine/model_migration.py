@@ -255,9 +255,10 @@ def start_migration(session: Session, process_key: str, from_version: int, to_ve
     return run
 
 
-def get_migration(session: Session, run_id: int) -> MigrationRun:
+def get_migration(session: Session, run_id: int, process_key: str | None = None) -> MigrationRun:
+    """A run (of `process_key`, when given). Raises NotFound."""
     run = session.get(MigrationRun, run_id)
-    if run is None:
+    if run is None or (process_key is not None and run.process_key != process_key):
         raise NotFound(f"Flytten {run_id} finns inte.")
     return run
 

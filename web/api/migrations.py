@@ -9,8 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from engine import model_migration
-from engine.deployments import element_counts, list_versions
-from engine.errors import NotFound
+from engine.deployments import element_counts, find_version, list_versions
 from engine.model_compare import compare_versions
 from engine.models import Deployment
 from web import database
@@ -33,8 +32,7 @@ blp = Blueprint("migrations_api", __name__, url_prefix="/api/v1/process-models",
 
 
 def _version(db, key: str, version: int) -> Deployment:
-    deployment = db.scalars(select(Deployment).where(Deployment.process_key == key,
-                                                     Deployment.version == version)).first()
+    deployment = find_version(db, key, version)
     if deployment is None:
         abort(404)
     return deployment
@@ -46,13 +44,6 @@ def _run_out(db, run) -> dict:
     return {"id": run.id, "process_key": run.process_key, "from_version": versions[run.from_deployment_id],
             "to_version": versions[run.to_deployment_id], "started_by": run.started_by,
             "created_at": run.created_at, **model_migration.progress(run)}
-
-
-def _run_of(db, key: str, run_id: int):
-    run = model_migration.get_migration(db, run_id)
-    if run.process_key != key:
-        raise NotFound(f"Flytten {run_id} finns inte.")
-    return run
 
 
 @blp.route(f"/<key>/versions/<int(max={MAX_ID}):version>")
@@ -131,7 +122,7 @@ class Step(MethodView):
     def post(self, args, key, run_id):
         """Move the next `limit` cases of a run, each all-or-nothing."""
         db = database.session()
-        run = model_migration.migrate_next(db, _run_of(db, key, run_id).id, user=g.api_user.username,
+        run = model_migration.migrate_next(db, model_migration.get_migration(db, run_id, key).id, user=g.api_user.username,
                                            clock=database.clock(), limit=args["limit"])
         out = _run_out(db, run)
         db.commit()
@@ -147,7 +138,7 @@ class Rollback(MethodView):
     def post(self, key, run_id):
         """Put every moved case that has not changed since back on its old version."""
         db = database.session()
-        run = model_migration.rollback_migration(db, _run_of(db, key, run_id).id, user=g.api_user.username,
+        run = model_migration.rollback_migration(db, model_migration.get_migration(db, run_id, key).id, user=g.api_user.username,
                                                  clock=database.clock())
         out = _run_out(db, run)
         db.commit()

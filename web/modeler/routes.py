@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.bpmn.validation import BPMN_NS, CAMUNDA_NS, executable_process_ids
 from engine.bpmn.xml import MAX_MODEL_BYTES, parse_xml
-from engine.deployments import deploy, element_counts, known_groups, list_versions, validate
+from engine.deployments import deploy, element_counts, find_version, known_groups, list_versions, validate
 from engine.errors import (
     Conflict,
     ElementError,
@@ -190,8 +190,7 @@ def _versions_of(key: str) -> list[tuple[Deployment, int]]:
 
 
 def _version(key: str, version: int) -> Deployment:
-    deployment = database.reader().scalars(
-        select(Deployment).where(Deployment.process_key == key, Deployment.version == version)).first()
+    deployment = find_version(database.reader(), key, version)
     if deployment is None:
         abort(404)
     return deployment
@@ -397,9 +396,7 @@ def migrate(key: str):
     run = None
     run_id = request.args.get("run", type=int)
     if run_id is not None:
-        run = get_migration(database.reader(), run_id)
-        if run.process_key != key:
-            abort(404)
+        run = get_migration(database.reader(), run_id, key)
     runs = [(r, progress(r), _version_numbers(r)) for r in list_migrations(database.reader(), key)]
     return render_template("models/migrate.html", key=key, old=old, new=new, checks=checks, problem=problem,
                            versions=rows, run=run, run_progress=progress(run) if run else None, runs=runs,
@@ -534,18 +531,11 @@ def start_run(key: str):
     return redirect(url_for(".migrate", key=key, run=run.id, **{"from": old_v, "to": new_v}))
 
 
-def _run_of(key: str, run_id: int, db):
-    run = get_migration(db, run_id)
-    if run.process_key != key:
-        raise NotFound(_("Flytten %(id)s finns inte.", id=run_id))
-    return run
-
-
 @bp.post("/<key>/migrations/<int:run_id>/step")
 @owners_only
 def migration_step(key: str, run_id: int):
     db = database.session()
-    run = _run_of(key, run_id, db)
+    run = get_migration(db, run_id, key)
     if run.status == "running":
         run = migrate_next(db, run_id, user=current_user().username, clock=database.clock(),
                            limit=int(current_app.config.get("KOMPIS_MIGRATION_BATCH", MIGRATION_BATCH)))
@@ -557,7 +547,7 @@ def migration_step(key: str, run_id: int):
 @owners_only
 def rollback_run(key: str, run_id: int):
     db = database.session()
-    run = _run_of(key, run_id, db)
+    run = get_migration(db, run_id, key)
     run = rollback_migration(db, run.id, user=current_user().username, clock=database.clock())
     db.commit()
     counts = progress(run)
