@@ -199,7 +199,7 @@ def run(scale: int, users: int, seconds: float, timers: int) -> dict:
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-load", KOMPIS_CLOCK="real", KOMPIS_ENV="production")
     web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                            "web:create_app()"], env=env, cwd=Path(__file__).resolve().parent.parent)
+                            "web.wsgi:app"], env=env, cwd=Path(__file__).resolve().parent.parent)
     schedulers = [subprocess.Popen([str(BIN / "kompis"), "scheduler", "--poll", "1"], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
     try:

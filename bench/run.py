@@ -14,6 +14,7 @@ from bench import inbox, population, starts, storage, ten_years, timers, web_ste
 from bench.common import RESULTS, bench_url, discard, empty_schema, machine, write_result  # noqa: F401 - RESULTS for callers
 from engine.clock import SystemClock
 from engine.db import make_session_factory
+from engine.gc_tuning import tune_for_service
 from engine.migrate import upgrade
 from engine.users import create_token
 
@@ -53,6 +54,7 @@ def measure(database: str, scale: int, progress=print) -> dict:
     from web import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    tune_for_service()  # as web.wsgi does in every production worker
     client = app.test_client()
     with sessions.begin() as session:
         token = create_token(session, "anna", clock=SystemClock())
@@ -69,6 +71,8 @@ def measure(database: str, scale: int, progress=print) -> dict:
 
     progress("starting cases")
     results["starts"] = starts.start_cases(sessions, _sized(scale, 50, 1000))
+    results["starts_two"] = starts.start_cases_in_parallel(url, _sized(scale, 50, 1000), processes=2)
+    results["starts_raw"] = starts.raw_start(sessions, _sized(scale, 20, 300))
 
     progress("stored bytes and web worker memory")
     results["storage"] = storage.bytes_per_finished_case(db)
@@ -77,6 +81,7 @@ def measure(database: str, scale: int, progress=print) -> dict:
     progress("timers: one scheduler" + (", then two" if database == "postgresql" else ""))
     n = _sized(scale, 100, 3000)
     results["timers_one"] = timers.throughput_on(sessions, url, n, 1)
+    results["timers_raw"] = timers.raw_fire(_sized(scale, 20, 300))
     if database == "postgresql":
         results["timers_two"] = timers.throughput_on(sessions, url, n, 2)
     from web import database as web_database
@@ -116,11 +121,21 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
          if "inbox_count" in results else "–", "(no goal)", ""),
         ("  the page over the API (web's own count around the query) p50/p95 ms",
          f"{api['p50_ms']:.2f} / {api['p95_ms']:.2f}", "(no goal)", ""),
-        ("start cases, sustained, per second", f"{results['starts']['per_second']:.0f}", ">= 300",
+        ("start cases, sustained, per second, one process", f"{results['starts']['per_second']:.0f}", ">= 300",
          ok(results["starts"]["per_second"] >= 300)),
+    ]
+    if "starts_two" in results:
+        rows += [("  two processes at once (as two web workers)", f"{results['starts_two']['per_second']:.0f}",
+                  ">= 300", ok(results["starts_two"]["per_second"] >= 300)),
+                 ("  raw SpiffWorkflow start of the same diagram, nothing stored",
+                  f"{results['starts_raw']['per_second']:.0f}", "ceiling", "")]
+    rows += [
         (f"due timers fired, one scheduler, per second ({one['fired']} timers)",
          f"{one['per_second']:.0f}", ">= 1000", ok(one["per_second"] >= 1000 and one["duplicates"] == 0)),
     ]
+    if "timers_raw" in results:
+        rows += [("  raw SpiffWorkflow firing of the same diagram, nothing stored",
+                  f"{results['timers_raw']['per_second']:.0f}", "ceiling", "")]
     if "timers_two" in results:
         two = results["timers_two"]
         rows += [("due timers fired, two schedulers, per second", f"{two['per_second']:.0f}",

@@ -16,11 +16,14 @@ import sys
 import time
 from pathlib import Path
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import func, select
 
 import engine
 from bench.common import bench_url, fresh_database
+from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.clock import SystemClock
+from engine.bpmn.validation import compile_bundle
 from engine.deployments import deploy
 from engine.models import Event, WaitingTimer
 from engine.scheduler import TimerScheduler
@@ -76,6 +79,24 @@ def throughput(url: str, n: int, schedulers: int) -> dict:
         return throughput_on(sessions, url, n, schedulers)
     finally:
         db.dispose()
+
+
+def raw_fire(n: int = 300) -> dict:
+    """Timers per second of bare SpiffWorkflow on the same diagram (restore a case waiting at a due timer,
+    fire it, run on to the user task, serialize), nothing read or stored: the ceiling for any scheduler."""
+    model = compile_bundle({"t.bpmn": timer_process('"PT0.01S"', key="timed")}, "t.bpmn", forms=None)
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+    workflow.do_engine_steps()
+    waiting = dump_state(workflow)
+    time.sleep(0.05)
+    began = time.perf_counter()
+    for _ in range(n):
+        workflow = load_state(waiting, STATE_VERSION, model.spec, model.subprocess_specs)
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        dump_state(workflow)
+    seconds = time.perf_counter() - began
+    return {"fired": n, "seconds": seconds, "per_second": n / seconds}
 
 
 def lateness(url: str, samples: int = 10) -> list[float]:

@@ -10,24 +10,23 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, defer, joinedload
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, defer
 
 from engine.bpmn.sandbox import is_json_native
 from engine.bpmn.scripting import make_script_engine
 from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.bpmn.timer_clock import using_clock
+from engine.case_rows import insert_case, load_case, write_case
 from engine.clock import Clock
 from engine.deployments import compiled_model, forms_for, latest_deployment
-from engine.derived import sync_derived_rows
+from engine.derived import DerivedChanges, sync_derived_rows
 from engine.errors import (
     CaseNotRunning,
     Conflict,
     InvalidData,
     KompisError,
     PermissionDenied,
-    StaleCase,
     TaskNotOpen,
     UnknownCase,
     UnknownTask,
@@ -70,14 +69,8 @@ def _load(case: Case, runtime: Runtime) -> BpmnWorkflow:
     return _attach(workflow, runtime, case)
 
 
-# A command needs its version's id and hash (the parsed spec is cached by them), never the version's
-# files: tens of KB of BPMN read and parsed again on every command otherwise (PostgreSQL: ~10 ms).
-WITHOUT_MODEL_FILES = joinedload(Case.deployment).defer(Deployment.files)
-
-
 def _lock_case(session: Session, case_id: int) -> Case:
-    case = session.scalars(select(Case).where(Case.id == case_id).options(WITHOUT_MODEL_FILES)
-                           .with_for_update(of=Case).execution_options(populate_existing=True)).first()
+    case = load_case(session, case_id, lock=True)
     if case is None:
         raise UnknownCase(f"Ärende {case_id} finns inte.")
     return case
@@ -105,7 +98,7 @@ def _park(case: Case, exc: BaseException, runtime: Runtime) -> None:
 
 
 def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_task_id: str | None = None,
-          new_case: bool = False) -> None:
+          new_case: bool = False) -> DerivedChanges:
     try:
         case.state = dump_state(workflow)
     except TypeError as exc:
@@ -114,17 +107,15 @@ def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_tas
     case.updated_at = runtime.clock.now()
     session = runtime.session
     refresh_subject(session, case, workflow.last_task.data if workflow.last_task is not None else {})
-    try:
-        session.flush()  # the case row first: a stale lock_version stops us before anything else
-    except StaleDataError:
-        raise StaleCase("Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen.") from None
-    withdrawn = sync_derived_rows(session, case, workflow, runtime.clock.now(), new_case=new_case)
-    for task_id, element_id in withdrawn:
+    write_case(session, case)  # the case row first: a stale lock_version stops us before anything else
+    changes = sync_derived_rows(session, case, workflow, runtime.clock.now(), new_case=new_case)
+    for task_id, element_id in changes.withdrawn:
         if task_id != completed_task_id:
             record_event(session, runtime.clock, actor="system", kind="task_withdrawn", case_id=case.id,
                          element_id=element_id, task_id=task_id)
     session.flush()
     runtime.run_deferred()
+    return changes
 
 
 def start_case(session: Session, process_key: str, data: dict | None = None, *, user: str, clock: Clock,
@@ -136,11 +127,9 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
     deployment = _latest_version(session, process_key)
     model = compiled_model(deployment)
     now = clock.now()
-    case = Case(process_key=process_key, deployment=deployment, status=RUNNING, business_key=business_key,
-                title=title or str(data.get("title", ""))[:300], state="{}", serializer_version=STATE_VERSION,
-                started_by=user, created_at=now, updated_at=now)
-    session.add(case)
-    session.flush()
+    case = insert_case(session, deployment, process_key=process_key, status=RUNNING, business_key=business_key,
+                       title=title or str(data.get("title", ""))[:300], state="{}",
+                       serializer_version=STATE_VERSION, started_by=user, created_at=now, updated_at=now)
     workflow = _attach(BpmnWorkflow(model.spec, model.subprocess_specs), runtime, case)
     workflow.task_tree.data.update(data)
     for task in workflow.task_tree.children:
@@ -153,11 +142,14 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
     return case
 
 
+_LATEST_WITHOUT_FILES = (select(Deployment).options(defer(Deployment.files))
+                         .where(Deployment.process_key == bindparam("process_key"))
+                         .order_by(Deployment.version.desc()).limit(1))
+
+
 def _latest_version(session: Session, process_key: str) -> Deployment:
-    """The newest version without its files (see WITHOUT_MODEL_FILES). Raises UnknownProcess."""
-    found = session.scalars(select(Deployment).options(defer(Deployment.files))
-                            .where(Deployment.process_key == process_key)
-                            .order_by(Deployment.version.desc()).limit(1)).first()
+    """The newest version without its files (see case_rows.WITHOUT_MODEL_FILES). Raises UnknownProcess."""
+    found = session.scalars(_LATEST_WITHOUT_FILES, {"process_key": process_key}).first()
     return found if found is not None else latest_deployment(session, process_key)
 
 

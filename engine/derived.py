@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import calendar, timer_signal
 from engine.clock import STOCKHOLM
 from engine.models import Case, OpenTask, WaitingMessage, WaitingTimer
+from engine.models.tasks import NO_DUE_DATE
 
 log = logging.getLogger(__name__)
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
@@ -76,37 +78,51 @@ def _group_of(task) -> str | None:
     return task.task_spec.lane
 
 
-def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
-                      new_case: bool = False) -> list[tuple[str, str]]:
-    """Make the case's query rows match the workflow: insert new, delete gone, keep claims.
-    Returns the (task id, element id) of every open task that went away. A `new_case` has no rows yet:
-    nothing is read or deleted (three statements fewer per start)."""
-    running = case.status == "running"
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
-    waiting = workflow.get_tasks(state=TaskState.WAITING) if running else []
+@dataclass
+class DerivedChanges:
+    """What a save changed in the query rows."""
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (task id, element id) of gone open tasks
+    timers: dict[str, datetime] = field(default_factory=dict)  # task id -> due time of every waiting timer
 
-    existing = {} if new_case else \
-        {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
-    withdrawn = []
-    for task_id, row in existing.items():
-        if task_id not in ready:
-            withdrawn.append((task_id, row.name))
-            session.delete(row)
-    for task_id, task in ready.items():
-        if task_id in existing:
-            continue
-        spec = task.task_spec
-        extensions = spec.extensions or {}
-        priority = extensions.get("priority")
-        session.add(OpenTask(
-            id=task_id, case_id=case.id, process_key=case.process_key, name=spec.name,
-            title=spec.bpmn_name or spec.name, lane=spec.lane, group=_group_of(task),
-            assignee=_evaluate_optional(task, workflow, extensions.get("assignee")),
-            due_at=_due_date(task, workflow, now),
-            priority=int(priority) if priority and str(priority).isdigit() else 50,
-            form_key=extensions.get("formKey") or getattr(getattr(spec, "form", None), "key", None),
-            created_at=now, documentation=spec.documentation))
 
+_TASKS, _TIMERS, _MESSAGES = OpenTask.__table__, WaitingTimer.__table__, WaitingMessage.__table__
+# Built once: making a statement costs more than running it on SQLite (about 0.15 ms against 0.04).
+_CASE_ID, _IDS = bindparam("case_id"), bindparam("ids", expanding=True)
+_TASKS_OF = select(_TASKS.c.id, _TASKS.c.name).where(_TASKS.c.case_id == _CASE_ID)
+_TIMERS_OF = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(_TIMERS.c.case_id == _CASE_ID)
+_MESSAGES_OF = select(_MESSAGES.c.id, _MESSAGES.c.task_id, _MESSAGES.c.name, _MESSAGES.c.correlation_key
+                      ).where(_MESSAGES.c.case_id == _CASE_ID)
+_DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(_IDS))
+_DELETE_TIMERS = delete(_TIMERS).where(_TIMERS.c.id.in_(_IDS))
+_DELETE_MESSAGES = delete(_MESSAGES).where(_MESSAGES.c.id.in_(_IDS))
+_MOVE_TIMER = update(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id")).values(
+    due_at=bindparam("due_at"), attempts=0)
+_INSERT_TASKS, _INSERT_TIMERS, _INSERT_MESSAGES = insert(_TASKS), insert(_TIMERS), insert(_MESSAGES)
+
+
+def _forget(session: Session, model, keys) -> None:
+    """Drop ORM copies of rows deleted behind the ORM's back, so nothing flushes them again."""
+    for key in keys:
+        instance = session.identity_map.get(session.identity_key(model, key))
+        if instance is not None:
+            session.expunge(instance)
+
+
+def _open_task_row(case: Case, task, workflow, now: datetime) -> dict:
+    spec = task.task_spec
+    extensions = spec.extensions or {}
+    priority = extensions.get("priority")
+    due_at = _due_date(task, workflow, now)
+    return {"id": str(task.id), "case_id": case.id, "process_key": case.process_key, "name": spec.name,
+            "title": spec.bpmn_name or spec.name, "lane": spec.lane, "group": _group_of(task),
+            "assignee": _evaluate_optional(task, workflow, extensions.get("assignee")),
+            "due_at": due_at, "due_sort": due_at or NO_DUE_DATE,
+            "priority": int(priority) if priority and str(priority).isdigit() else 50,
+            "form_key": extensions.get("formKey") or getattr(getattr(spec, "form", None), "key", None),
+            "created_at": now, "documentation": spec.documentation}
+
+
+def _waits(case: Case, workflow, waiting) -> tuple[dict, dict]:
     timers, messages = {}, {}
     for task in waiting:
         definition = _event_definition(task)
@@ -115,30 +131,65 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
             if due is None:
                 log.warning("case %s: timer %s has no due time yet", case.id, task.task_spec.name)
                 continue
-            timers[str(task.id)] = (task, due)
+            timers[str(task.id)] = (task.task_spec.name, due)
         elif isinstance(definition, MessageEventDefinition):
             key_expression = (task.task_spec.extensions or {}).get("correlationKey")
             key = _evaluate_optional(task, workflow, key_expression) if key_expression else case.business_key
-            messages[str(task.id)] = (task, definition.name, key)
+            messages[str(task.id)] = (task.task_spec.name, definition.name, key)
+    return timers, messages
 
-    existing_timers = {} if new_case else {row.task_id: row for row in session.scalars(
-        select(WaitingTimer).where(WaitingTimer.case_id == case.id))}
-    for task_id, row in existing_timers.items():
-        if task_id not in timers:
-            session.delete(row)
-    for task_id, (task, due) in timers.items():
-        row = existing_timers.get(task_id)
-        if row is None:
-            session.add(WaitingTimer(case_id=case.id, task_id=task_id, element_id=task.task_spec.name,
-                                     due_at=due, attempts=0))
-            timer_signal.scheduled(session, due)
-        elif row.due_at != due:
-            row.due_at, row.attempts = due, 0  # a cycle timer moved on to its next fire
-            timer_signal.scheduled(session, due)
 
-    if not new_case:
-        session.execute(delete(WaitingMessage).where(WaitingMessage.case_id == case.id))
-    for task_id, (task, name, key) in messages.items():
-        session.add(WaitingMessage(case_id=case.id, task_id=task_id, element_id=task.task_spec.name,
-                                   name=name, correlation_key=key))
-    return withdrawn
+def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
+                      new_case: bool = False) -> DerivedChanges:
+    """Make the case's query rows match the workflow: insert new, delete gone, keep claims and drafts.
+    A `new_case` has no rows yet: nothing is read or deleted.
+
+    Plain SQL statements on the session's connection, not ORM objects: this runs on every command,
+    and the unit of work costs about a millisecond per table here. The caller has flushed the case."""
+    connection = session.connection()
+    running = case.status == "running"
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
+    timers, messages = _waits(case, workflow, workflow.get_tasks(state=TaskState.WAITING) if running else [])
+    changes = DerivedChanges(timers={task_id: due for task_id, (_, due) in timers.items()})
+
+    existing = {} if new_case else dict(connection.execute(_TASKS_OF, {"case_id": case.id}).all())
+    changes.withdrawn = [(task_id, name) for task_id, name in existing.items() if task_id not in ready]
+    if changes.withdrawn:
+        gone = [task_id for task_id, _ in changes.withdrawn]
+        connection.execute(_DELETE_TASKS, {"ids": gone})
+        _forget(session, OpenTask, gone)
+    added = [_open_task_row(case, task, workflow, now) for task_id, task in ready.items() if task_id not in existing]
+    if added:
+        connection.execute(_INSERT_TASKS, added)
+
+    existing_timers = {} if new_case else {task_id: (row_id, due) for row_id, task_id, due in connection.execute(
+        _TIMERS_OF, {"case_id": case.id})}
+    gone = [row_id for task_id, (row_id, _) in existing_timers.items() if task_id not in timers]
+    if gone:
+        connection.execute(_DELETE_TIMERS, {"ids": gone})
+        _forget(session, WaitingTimer, gone)
+    added = []
+    for task_id, (element_id, due) in timers.items():
+        if task_id not in existing_timers:
+            added.append({"case_id": case.id, "task_id": task_id, "element_id": element_id, "due_at": due,
+                          "attempts": 0})
+            timer_signal.scheduled(session, due)
+        elif existing_timers[task_id][1] != due:  # a cycle timer moved on to its next fire
+            connection.execute(_MOVE_TIMER, {"timer_id": existing_timers[task_id][0], "due_at": due})
+            timer_signal.scheduled(session, due)
+    if added:
+        connection.execute(_INSERT_TIMERS, added)
+
+    existing_messages = {} if new_case else {row[1]: row for row in connection.execute(
+        _MESSAGES_OF, {"case_id": case.id})}
+    gone = [row.id for task_id, row in existing_messages.items()
+            if task_id not in messages or (row.name, row.correlation_key) != messages[task_id][1:]]
+    if gone:
+        connection.execute(_DELETE_MESSAGES, {"ids": gone})
+        _forget(session, WaitingMessage, gone)
+    added = [{"case_id": case.id, "task_id": task_id, "element_id": element_id, "name": name, "correlation_key": key}
+             for task_id, (element_id, name, key) in messages.items()
+             if task_id not in existing_messages or existing_messages[task_id].id in gone]
+    if added:
+        connection.execute(_INSERT_MESSAGES, added)
+    return changes

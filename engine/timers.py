@@ -11,11 +11,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.bpmn.timer_clock import using_clock
-from engine.cases import WITHOUT_MODEL_FILES, _load, _park, _save, _steps
+from engine.case_rows import load_case
+from engine.cases import _load, _park, _save, _steps
 from engine.clock import Clock
 from engine.db import is_postgresql
 from engine.events import record_event
@@ -43,35 +44,35 @@ def next_due_at(session: Session) -> datetime | None:
                           .where(Case.status == RUNNING))
 
 
-def claim_due_timers(session: Session, now: datetime, limit: int = 1) -> list[WaitingTimer]:
-    """The earliest due timers whose cases nobody else holds, with those case rows locked."""
-    statement = (select(WaitingTimer).join(Case, Case.id == WaitingTimer.case_id)
-                 .where(WaitingTimer.due_at <= now, Case.status == RUNNING)
-                 .order_by(WaitingTimer.due_at, WaitingTimer.id).limit(limit))
-    if is_postgresql(session):
-        statement = statement.with_for_update(of=Case, skip_locked=True)
-    return list(session.scalars(statement))
+_TIMERS, _CASES = WaitingTimer.__table__, Case.__table__
+_DUE = (select(_TIMERS.c.id, _TIMERS.c.case_id, _TIMERS.c.task_id, _TIMERS.c.element_id, _TIMERS.c.due_at)
+        .join(_CASES, _CASES.c.id == _TIMERS.c.case_id)
+        .where(_TIMERS.c.due_at <= bindparam("now"), _CASES.c.status == RUNNING)
+        .order_by(_TIMERS.c.due_at, _TIMERS.c.id).limit(bindparam("limit")))
+_DUE_LOCKED = _DUE.with_for_update(of=_CASES, skip_locked=True)
+_STILL_DUE = select(_TIMERS.c.attempts).where(_TIMERS.c.id == bindparam("id"), _TIMERS.c.due_at <= bindparam("now"))
+_COUNT_ATTEMPT = update(_TIMERS).where(_TIMERS.c.id == bindparam("id")).values(attempts=bindparam("attempts"))
 
 
-def claim_due_timer(session: Session, now: datetime) -> WaitingTimer | None:
-    """The earliest due timer whose case nobody else holds, with that case row locked."""
-    claimed = claim_due_timers(session, now, 1)
-    return claimed[0] if claimed else None
+def claim_due_timers(session: Session, now: datetime, limit: int = 1) -> list[Row]:
+    """The earliest due timers (id, case_id, task_id, element_id, due_at) whose cases nobody else holds,
+    with those case rows locked."""
+    statement = _DUE_LOCKED if is_postgresql(session) else _DUE
+    return list(session.connection().execute(statement, {"now": now, "limit": limit}))
 
 
-def fire_timer(session: Session, timer: WaitingTimer, *, clock: Clock) -> Case | None:
-    """Wake the case that owns `timer` (its case row locked) and run it as far as it goes.
+def fire_timer(session: Session, timer: Row, *, clock: Clock) -> Case | None:
+    """Wake the case that owns the claimed `timer` (its case row locked) and run it as far as it goes.
     Returns None when another scheduler fired it first."""
     # The claim's snapshot may predate another scheduler's commit; under the case lock, look again.
-    timer = session.get(WaitingTimer, timer.id, populate_existing=True)
-    if timer is None or timer.due_at > clock.now():
+    attempts = session.connection().execute(_STILL_DUE, {"id": timer.id, "now": clock.now()}).scalar()
+    if attempts is None:
         return None
     runtime = Runtime(session=session, clock=clock, actor="system")
-    case = session.get(Case, timer.case_id, populate_existing=True, options=[WITHOUT_MODEL_FILES])
+    case = load_case(session, timer.case_id)
     workflow = _load(case, runtime)
-    element_id, task_id, due_at = timer.element_id, timer.task_id, timer.due_at
-    record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=element_id,
-                 task_id=task_id, data={"due_at": due_at.isoformat()})
+    record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=timer.element_id,
+                 task_id=timer.task_id, data={"due_at": timer.due_at.isoformat()})
 
     def wake():
         with using_clock(clock):
@@ -79,15 +80,15 @@ def fire_timer(session: Session, timer: WaitingTimer, *, clock: Clock) -> Case |
             workflow.do_engine_steps()
 
     _steps(workflow, case, runtime, first=wake)
-    _save(case, workflow, runtime)
-    # The save rewrote the case's timer rows in this session: the row is deleted when the timer fired,
-    # moved on when a cycle timer did; still here and due means the engine did not accept it.
-    still = not inspect(timer).was_deleted and timer.due_at <= clock.now()
-    if still and case.status == RUNNING:
+    changes = _save(case, workflow, runtime)
+    # The save rewrote the case's timer rows: gone when the timer fired, moved on when a cycle timer
+    # did; still here and due means the engine did not accept it.
+    due = changes.timers.get(timer.task_id)
+    if due is not None and due <= clock.now() and case.status == RUNNING:
         # Never spin on it forever.
-        timer.attempts += 1
-        if timer.attempts >= MAX_ATTEMPTS:
-            _park(case, RuntimeError(f"Timern {element_id} kunde inte utlösas efter {MAX_ATTEMPTS} försök."),
+        session.connection().execute(_COUNT_ATTEMPT, {"id": timer.id, "attempts": attempts + 1})
+        if attempts + 1 >= MAX_ATTEMPTS:
+            _park(case, RuntimeError(f"Timern {timer.element_id} kunde inte utlösas efter {MAX_ATTEMPTS} försök."),
                   runtime)
             _save(case, workflow, runtime)
     return case
@@ -120,7 +121,7 @@ def fire_due_timers(session_factory: sessionmaker, *, clock: Clock, limit: int |
     return report
 
 
-def _fire_batch(session: Session, timers: list[WaitingTimer], clock: Clock, report: TimerReport) -> bool:
+def _fire_batch(session: Session, timers: list[Row], clock: Clock, report: TimerReport) -> bool:
     """Fire the claimed timers in one transaction. One SAVEPOINT per timer keeps a crashing case from
     taking the batch with it; False when even parking it failed (the sweep should stop)."""
     for timer in timers:

@@ -211,11 +211,13 @@ def scheduler_command(poll_seconds, until_idle):
     import signal
     import threading
 
+    from engine.gc_tuning import tune_for_service
     from engine.scheduler import TimerScheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
     scheduler = TimerScheduler(database.sessions(), database.clock(), poll_seconds=poll_seconds)
+    tune_for_service()
     if until_idle:
         totals = scheduler.run_until_idle()
         click.echo(f"Utlöste {totals.fired} timrar ({totals.failed} misslyckades).")

@@ -1,0 +1,68 @@
+"""Reading and writing the case row on the command path with prepared statements.
+
+Every command loads one case row and writes it back. Through the ORM's unit of work that costs about
+a millisecond each on this hardware, more than the engine step itself; a plain UPDATE guarded by
+the row's lock_version does the same in a tenth of it. The Case object stays an ordinary ORM
+instance: after the write its attributes are marked as stored, so a later flush sends nothing twice
+and checks against the new lock_version.
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from engine.errors import StaleCase
+from engine.models import Case, Deployment
+
+_CASES = Case.__table__
+# What a command may change on a case; written together, whatever changed.
+MUTABLE = ("deployment_id", "status", "business_key", "title", "volunteer_id", "client_id", "assignment_id",
+           "subject_name", "subject_pnr", "search_text", "state", "serializer_version", "failure",
+           "updated_at", "ended_at")
+
+# A command needs its version's id and hash (the parsed spec is cached by them), never the version's
+# files: tens of KB of BPMN read and parsed again on every command otherwise (PostgreSQL: ~10 ms).
+WITHOUT_MODEL_FILES = joinedload(Case.deployment).defer(Deployment.files)
+_BY_ID = (select(Case).where(Case.id == bindparam("case_id")).options(WITHOUT_MODEL_FILES)
+          .execution_options(populate_existing=True))
+_LOCKED_BY_ID = _BY_ID.with_for_update(of=Case)
+_WRITE = (update(_CASES)
+          .where(_CASES.c.id == bindparam("w_id"), _CASES.c.lock_version == bindparam("w_lock"))
+          .values({column: bindparam("w_" + column) for column in MUTABLE} | {"lock_version": bindparam("w_next")}))
+_INSERT = insert(_CASES).returning(_CASES.c.id)
+
+
+def load_case(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
+    """The case as stored now (with its version, without the version's files), row-locked if `lock`."""
+    return session.scalars(_LOCKED_BY_ID if lock else _BY_ID, {"case_id": case_id}).first()
+
+
+def insert_case(session: Session, deployment: Deployment, **values) -> Case:
+    """Store a new case row and return it as a persistent Case of this session."""
+    row = {column: None for column in MUTABLE} | {"deployment_id": deployment.id, "lock_version": 1} | values
+    case_id = session.connection().execute(_INSERT, row).scalar_one()
+    case = Case(id=case_id, **row)
+    case.deployment = deployment
+    make_transient_to_detached(case)
+    session.add(case)
+    return case
+
+
+def write_case(session: Session, case: Case) -> None:
+    """Write the case's columns if nobody changed the row since it was read. Raises StaleCase."""
+    if case.deployment is not None:
+        case.deployment_id = case.deployment.id
+    values = {column: getattr(case, column) for column in MUTABLE}
+    params = {"w_" + column: value for column, value in values.items()}
+    result = session.connection().execute(_WRITE, params | {"w_id": case.id, "w_lock": case.lock_version,
+                                                            "w_next": case.lock_version + 1})
+    if result.rowcount != 1:
+        raise StaleCase("Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen.")
+    for column, value in values.items():
+        set_committed_value(case, column, value)
+    set_committed_value(case, "lock_version", case.lock_version + 1)
+    # Every column a command may change was just written: the instance is now as stored. Without
+    # this the session would still count it as modified and walk it in every later flush (about
+    # 0.5 ms each) to find nothing to send. `_commit_all` is what the ORM itself runs after a flush.
+    inspect(case)._commit_all(case.__dict__, session.identity_map)
