@@ -9,7 +9,7 @@ and checks against the new lock_version.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, inspect, select, update
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, defer, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.errors import StaleCase
@@ -36,6 +36,21 @@ _INSERT = insert(_CASES).returning(_CASES.c.id)
 def load_case(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
     """The case as stored now (with its version, without the version's files), row-locked if `lock`."""
     return session.scalars(_LOCKED_BY_ID if lock else _BY_ID, {"case_id": case_id}).first()
+
+
+def case_from_row(session: Session, row: dict) -> Case:
+    """A persistent Case of this session from a cases row read along with something else (the
+    scheduler's claim), without reading it again. Its version comes from the session, or is read
+    once per session without its files."""
+    existing = session.identity_map.get(session.identity_key(Case, row["id"]))
+    if existing is not None:
+        return load_case(session, row["id"])  # refreshed, like every command's read
+    deployment = session.get(Deployment, row["deployment_id"], options=[defer(Deployment.files)])
+    case = Case(**row)
+    case.deployment = deployment
+    make_transient_to_detached(case)
+    session.add(case)
+    return case
 
 
 def insert_case(session: Session, deployment: Deployment, **values) -> Case:

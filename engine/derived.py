@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import (Integer, String, bindparam, delete, insert, literal_column, null, select, type_coerce,
+                        union_all, update)
 from sqlalchemy.orm import Session
 
 from engine import calendar, timer_signal
 from engine.clock import STOCKHOLM
+from engine.db import UTCDateTime
 from engine.models import Case, OpenTask, WaitingMessage, WaitingTimer
 from engine.models.tasks import NO_DUE_DATE
 
@@ -88,10 +90,17 @@ class DerivedChanges:
 _TASKS, _TIMERS, _MESSAGES = OpenTask.__table__, WaitingTimer.__table__, WaitingMessage.__table__
 # Built once: making a statement costs more than running it on SQLite (about 0.15 ms against 0.04).
 _CASE_ID, _IDS = bindparam("case_id"), bindparam("ids", expanding=True)
-_TASKS_OF = select(_TASKS.c.id, _TASKS.c.name).where(_TASKS.c.case_id == _CASE_ID)
-_TIMERS_OF = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(_TIMERS.c.case_id == _CASE_ID)
-_MESSAGES_OF = select(_MESSAGES.c.id, _MESSAGES.c.task_id, _MESSAGES.c.name, _MESSAGES.c.correlation_key
-                      ).where(_MESSAGES.c.case_id == _CASE_ID)
+# The case's rows of all three tables in one round trip: (kind, task_id, row_id, name, key, due_at).
+_ROWS_OF = union_all(
+    select(literal_column("'task'").label("kind"), _TASKS.c.id.label("task_id"),
+           type_coerce(null(), Integer).label("row_id"), _TASKS.c.name.label("name"),
+           type_coerce(null(), String).label("key"), type_coerce(null(), UTCDateTime()).label("due_at"))
+    .where(_TASKS.c.case_id == _CASE_ID),
+    select(literal_column("'timer'"), _TIMERS.c.task_id, _TIMERS.c.id, _TIMERS.c.element_id, null(), _TIMERS.c.due_at)
+    .where(_TIMERS.c.case_id == _CASE_ID),
+    select(literal_column("'message'"), _MESSAGES.c.task_id, _MESSAGES.c.id, _MESSAGES.c.name,
+           _MESSAGES.c.correlation_key, null())
+    .where(_MESSAGES.c.case_id == _CASE_ID))
 _DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(_IDS))
 _DELETE_TIMERS = delete(_TIMERS).where(_TIMERS.c.id.in_(_IDS))
 _DELETE_MESSAGES = delete(_MESSAGES).where(_MESSAGES.c.id.in_(_IDS))
@@ -145,14 +154,18 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     A `new_case` has no rows yet: nothing is read or deleted.
 
     Plain SQL statements on the session's connection, not ORM objects: this runs on every command,
-    and the unit of work costs about a millisecond per table here. The caller has flushed the case."""
+    and the unit of work costs about a millisecond per table here. The caller has written the case."""
     connection = session.connection()
     running = case.status == "running"
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
     timers, messages = _waits(case, workflow, workflow.get_tasks(state=TaskState.WAITING) if running else [])
     changes = DerivedChanges(timers={task_id: due for task_id, (_, due) in timers.items()})
 
-    existing = {} if new_case else dict(connection.execute(_TASKS_OF, {"case_id": case.id}).all())
+    stored = {"task": {}, "timer": {}, "message": {}}
+    if not new_case:
+        for row in connection.execute(_ROWS_OF, {"case_id": case.id}):
+            stored[row.kind][row.task_id] = row
+    existing = {task_id: row.name for task_id, row in stored["task"].items()}
     changes.withdrawn = [(task_id, name) for task_id, name in existing.items() if task_id not in ready]
     if changes.withdrawn:
         gone = [task_id for task_id, _ in changes.withdrawn]
@@ -162,8 +175,7 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     if added:
         connection.execute(_INSERT_TASKS, added)
 
-    existing_timers = {} if new_case else {task_id: (row_id, due) for row_id, task_id, due in connection.execute(
-        _TIMERS_OF, {"case_id": case.id})}
+    existing_timers = {task_id: (row.row_id, row.due_at) for task_id, row in stored["timer"].items()}
     gone = [row_id for task_id, (row_id, _) in existing_timers.items() if task_id not in timers]
     if gone:
         connection.execute(_DELETE_TIMERS, {"ids": gone})
@@ -180,16 +192,15 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     if added:
         connection.execute(_INSERT_TIMERS, added)
 
-    existing_messages = {} if new_case else {row[1]: row for row in connection.execute(
-        _MESSAGES_OF, {"case_id": case.id})}
-    gone = [row.id for task_id, row in existing_messages.items()
-            if task_id not in messages or (row.name, row.correlation_key) != messages[task_id][1:]]
+    existing_messages = stored["message"]
+    gone = [row.row_id for task_id, row in existing_messages.items()
+            if task_id not in messages or (row.name, row.key) != messages[task_id][1:]]
     if gone:
         connection.execute(_DELETE_MESSAGES, {"ids": gone})
         _forget(session, WaitingMessage, gone)
     added = [{"case_id": case.id, "task_id": task_id, "element_id": element_id, "name": name, "correlation_key": key}
              for task_id, (element_id, name, key) in messages.items()
-             if task_id not in existing_messages or existing_messages[task_id].id in gone]
+             if task_id not in existing_messages or existing_messages[task_id].row_id in gone]
     if added:
         connection.execute(_INSERT_MESSAGES, added)
     return changes
