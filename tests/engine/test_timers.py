@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import engine
 from engine.deployments import deploy
@@ -84,3 +84,21 @@ def test_limit_bounds_one_sweep(sessions, clock):
     clock.advance(timedelta(days=2))
     assert engine.fire_due_timers(sessions, clock=clock, limit=2).fired == 2
     assert engine.fire_due_timers(sessions, clock=clock).fired == 1
+
+
+def test_a_case_whose_state_cannot_be_read_is_parked_and_its_batch_fires_once(sessions, clock):
+    """A crash outside the diagram (here a damaged state) rolls the batch back; it runs again case by
+    case: the damaged case is parked, every other timer fires exactly once."""
+    setup_processes(sessions, clock)
+    ids = [start(sessions, clock, "timed") for _ in range(5)]
+    with sessions.begin() as session:
+        session.execute(update(Case).where(Case.id == ids[2]).values(state="{not json"))
+    clock.advance(timedelta(days=2))
+    report = engine.fire_due_timers(sessions, clock=clock)
+    assert (report.fired, report.failed) == (4, 1)
+    with sessions() as session:
+        fired = session.scalars(select(Event.case_id).where(Event.kind == "timer_fired")).all()
+        assert sorted(fired) == sorted(ids[:2] + ids[3:])
+        assert session.get(Case, ids[2]).status == "error"
+        assert sorted(session.scalars(select(OpenTask.case_id)).all()) == sorted(ids[:2] + ids[3:])
+    assert engine.fire_due_timers(sessions, clock=clock).fired == 0
