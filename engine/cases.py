@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.bpmn.sandbox import is_json_native
 from engine.bpmn.scripting import make_script_engine
@@ -221,14 +222,21 @@ def save_draft(session: Session, task_id: str, data: dict, *, user: str, clock: 
     return row
 
 
+_TASKS = OpenTask.__table__
+_CLAIM = update(_TASKS).where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.assignee.is_(None)).values(
+    assignee=bindparam("user"))
+
+
 def claim_task(session: Session, task_id: str, *, user: str, clock: Clock) -> OpenTask:
     """Take an unassigned task. Raises Conflict when someone else holds it."""
     row = get_open_task(session, task_id)
-    result = session.execute(update(OpenTask).where(OpenTask.id == row.id, OpenTask.assignee.is_(None))
-                             .values(assignee=user).execution_options(synchronize_session=False))
-    session.refresh(row)
-    if result.rowcount == 0 and row.assignee != user:
-        raise Conflict(f"Uppgiften är redan tagen av {row.assignee}.")
+    result = session.connection().execute(_CLAIM, {"task_id": row.id, "user": user})
+    if result.rowcount == 1:
+        set_committed_value(row, "assignee", user)
+    else:
+        session.refresh(row)
+        if row.assignee != user:
+            raise Conflict(f"Uppgiften är redan tagen av {row.assignee}.")
     record_event(session, clock, actor=user, kind="task_claimed", case_id=row.case_id,
                  element_id=row.name, task_id=row.id)
     session.flush()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -91,13 +91,15 @@ def create_token(session: Session, username: str, *, clock: Clock, expires: time
     return token
 
 
+# Every API request asks this: one prepared statement for the token and its user.
+_BY_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+             .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                    or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")), User.active.is_(True)))
+
+
 def user_for_token(session: Session, token: str, *, clock: Clock) -> User | None:
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or ""))).first()
-    now = clock.now()
-    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now):
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    """The active user of a token that is neither revoked nor expired, else None."""
+    return session.scalars(_BY_TOKEN, {"token_hash": _token_hash(token or ""), "now": clock.now()}).first()
 
 
 def revoke_token(session: Session, prefix: str, *, clock: Clock) -> int:
