@@ -7,6 +7,7 @@ import platform
 import shutil
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import text
@@ -88,6 +89,27 @@ def machine() -> dict:
     # The machine may be shared: the load average says how much else ran at the time.
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "system": platform.platform(), "load_average": os.getloadavg()}
+
+
+def round_trip_ms(url: str, n: int = 500) -> float | None:
+    """Median time of `SELECT 1` on a bare DBAPI connection: what one statement costs on this machine
+    before Kompis does anything. On a shared virtual machine it has been seen to move from 0.09 ms to
+    0.45 ms within an hour, and every PostgreSQL figure moves with it. None for SQLite (in process)."""
+    if not url.startswith(("postgresql", "postgres")):
+        return None
+    db = make_engine(url)
+    try:
+        with db.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            timings = []
+            for _ in range(n):
+                began = time.perf_counter()
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+                timings.append(time.perf_counter() - began)
+        return statistics.median(timings) * 1000
+    finally:
+        db.dispose()
 
 
 def write_result(name: str, results: dict) -> Path:

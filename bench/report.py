@@ -26,6 +26,9 @@ def markdown(paths: list[str]) -> str:
     lines.append("| load average at start / end (2 cores) | | " + " | ".join(
         f"{r['machine'].get('load_average', [0])[0]:.1f} / {r.get('load_average_at_end', [0])[0]:.1f}"
         for r in runs) + " |")
+    lines.append("| PostgreSQL round trip, SELECT 1, ms, start / end | | " + " | ".join(
+        f"{r['round_trip_ms_at_start']:.3f} / {r['round_trip_ms_at_end']:.3f}" if r.get("round_trip_ms_at_start")
+        else "–" for r in runs) + " |")
     return "\n".join(lines)
 
 

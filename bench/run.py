@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 
 from bench import inbox, population, starts, storage, ten_years, timers, web_step
-from bench.common import RESULTS, bench_url, discard, empty_schema, machine, write_result  # noqa: F401 - RESULTS for callers
+from bench.common import RESULTS, bench_url, discard, empty_schema, machine, round_trip_ms, write_result  # noqa: F401 - RESULTS for callers
 from engine.clock import SystemClock
 from engine.db import make_session_factory
 from engine.gc_tuning import tune_for_service
@@ -34,7 +34,8 @@ def measure(database: str, scale: int, progress=print) -> dict:
     began = time.perf_counter()
     url = bench_url(database)
     results: dict = {"database": database, "scale": scale, "machine": machine(),
-                     "when": datetime.now(UTC).isoformat(timespec="seconds")}
+                     "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                     "round_trip_ms_at_start": round_trip_ms(url)}
 
     progress("ten-year assignment (simulated clock, empty database)")
     db = empty_schema(url)
@@ -91,6 +92,7 @@ def measure(database: str, scale: int, progress=print) -> dict:
     discard(url)
     results["seconds"] = time.perf_counter() - began
     results["load_average_at_end"] = machine()["load_average"]
+    results["round_trip_ms_at_end"] = round_trip_ms(bench_url(database)) if database == "postgresql" else None
     return results
 
 
@@ -161,6 +163,9 @@ def print_table(results: dict) -> None:
           f"{results['machine']['cores']} cores ({results['machine']['cpu']}), "
           f"whole run {results['seconds'] / 60:.1f} min, load average {results['machine']['load_average'][0]:.1f} "
           f"at the start, {results['load_average_at_end'][0]:.1f} at the end")
+    if results.get("round_trip_ms_at_start") is not None:
+        print(f"PostgreSQL round trip (SELECT 1, bare driver) {results['round_trip_ms_at_start']:.3f} ms at the start, "
+              f"{results['round_trip_ms_at_end']:.3f} ms at the end")
     print(f"{'measure':{width}}  {'figure':>18}  {'goal':>18}  met")
     for name, figure, goal, met in rows:
         print(f"{name:{width}}  {figure:>18}  {goal:>18}  {met}")

@@ -33,4 +33,8 @@ def test_the_whole_benchmark_runs_at_scale_100_and_reports_every_goal(capsys):
     assert results["population"]["open_tasks"] >= 100
     assert set(results["web_complete"]["statuses"]) == {200}
     assert results["timers_one"]["duplicates"] == 0 and results["timers_one"]["missed"] == 0
+    # Two worker processes really started their share, and the raw ceilings are printed beside.
+    assert results["starts_two"]["started"] == 50 and results["starts_two"]["processes"] == 2
+    for ceiling in ("two processes at once", "raw SpiffWorkflow start", "raw SpiffWorkflow firing"):
+        assert ceiling in out
     assert json.loads((run.RESULTS / "bench_sqlite_100.json").read_text())["scale"] == 100
