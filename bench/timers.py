@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 import engine
 from bench.common import bench_url, fresh_database
 from engine.bpmn.state import STATE_VERSION, dump_state, load_state
-from engine.clock import SystemClock
 from engine.bpmn.validation import compile_bundle
+from engine.clock import SystemClock
 from engine.deployments import deploy
 from engine.models import Event, WaitingTimer
 from engine.scheduler import TimerScheduler

@@ -74,10 +74,8 @@ def write_case(session: Session, case: Case) -> None:
                                                             "w_next": case.lock_version + 1})
     if result.rowcount != 1:
         raise StaleCase("Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen.")
-    for column, value in values.items():
-        set_committed_value(case, column, value)
     set_committed_value(case, "lock_version", case.lock_version + 1)
     # Every column a command may change was just written: the instance is now as stored. Without
-    # this the session would still count it as modified and walk it in every later flush (about
-    # 0.5 ms each) to find nothing to send. `_commit_all` is what the ORM itself runs after a flush.
+    # this the session would still count it as modified, send it again and walk it in every later
+    # flush. `_commit_all` is what the ORM itself runs on an instance after flushing it.
     inspect(case)._commit_all(case.__dict__, session.identity_map)

@@ -13,8 +13,19 @@ from datetime import datetime, timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import (Integer, String, bindparam, delete, insert, literal_column, null, select, type_coerce,
-                        union_all, update)
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from engine import calendar, timer_signal

@@ -38,10 +38,9 @@ def test_a_case_read_before_someone_else_moved_it_is_not_written(sessions, clock
     with sessions.begin() as session:
         task_id = session.scalars(select(OpenTask.id)).one()
         engine.complete_task(session, task_id, {"approved": False, "points": 1}, user="anna", clock=clock)
-    with pytest.raises(StaleCase, match="ändrades av någon annan"):
-        with early.begin():
-            stale.title = "överskriven"
-            write_case(early, stale)
+    with pytest.raises(StaleCase, match="ändrades av någon annan"), early.begin():
+        stale.title = "överskriven"
+        write_case(early, stale)
     early.close()
     with sessions() as session:
         case = session.get(Case, case_id)
