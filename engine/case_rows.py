@@ -45,19 +45,19 @@ def case_from_row(session: Session, row: dict) -> Case:
     existing = session.identity_map.get(session.identity_key(Case, row["id"]))
     if existing is not None:
         return load_case(session, row["id"])  # refreshed, like every command's read
-    deployment = session.get(Deployment, row["deployment_id"], options=[defer(Deployment.files)])
-    case = Case(**row)
-    case.deployment = deployment
-    make_transient_to_detached(case)
-    session.add(case)
-    return case
+    return _as_stored(session, row, session.get(Deployment, row["deployment_id"], options=[defer(Deployment.files)]))
 
 
 def insert_case(session: Session, deployment: Deployment, **values) -> Case:
     """Store a new case row and return it as a persistent Case of this session."""
     row = {column: None for column in MUTABLE} | {"deployment_id": deployment.id, "lock_version": 1} | values
-    case_id = session.connection().execute(_INSERT, row).scalar_one()
-    case = Case(id=case_id, **row)
+    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    return _as_stored(session, row, deployment)
+
+
+def _as_stored(session: Session, row: dict, deployment: Deployment) -> Case:
+    """The Case of a row that is in the database as given: persistent in `session`, nothing to flush."""
+    case = Case(**row)
     case.deployment = deployment
     make_transient_to_detached(case)
     session.add(case)
