@@ -21,7 +21,7 @@ from engine.bpmn.timer_clock import using_clock
 from engine.case_rows import insert_case, load_case, write_case
 from engine.clock import Clock
 from engine.deployments import compiled_model, forms_for, latest_deployment
-from engine.derived import DerivedChanges, sync_derived_rows
+from engine.derived import DerivedChanges, StoredRows, sync_derived_rows
 from engine.errors import (
     CaseNotRunning,
     Conflict,
@@ -99,7 +99,7 @@ def _park(case: Case, exc: BaseException, runtime: Runtime) -> None:
 
 
 def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_task_id: str | None = None,
-          new_case: bool = False) -> DerivedChanges:
+          new_case: bool = False, stored: StoredRows | None = None) -> DerivedChanges:
     try:
         case.state = dump_state(workflow)
     except TypeError as exc:
@@ -109,7 +109,7 @@ def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_tas
     session = runtime.session
     refresh_subject(session, case, workflow.last_task.data if workflow.last_task is not None else {})
     write_case(session, case)  # the case row first: a stale lock_version stops us before anything else
-    changes = sync_derived_rows(session, case, workflow, runtime.clock.now(), new_case=new_case)
+    changes = sync_derived_rows(session, case, workflow, runtime.clock.now(), new_case=new_case, stored=stored)
     for task_id, element_id in changes.withdrawn:
         if task_id != completed_task_id:
             record_event(session, runtime.clock, actor="system", kind="task_withdrawn", case_id=case.id,
@@ -183,9 +183,10 @@ def get_open_task(session: Session, task_id: str) -> OpenTask:
 
 
 def complete_task(session: Session, task_id: str, data: dict | None, *, user: str, clock: Clock,
-                  _runtime: Runtime | None = None) -> Case:
-    """Complete a user task with form data. Raises InvalidData (per field), TaskNotOpen, StaleCase,
-    PermissionDenied (claimed by someone else), UnknownTask."""
+                  claim: bool = False, _runtime: Runtime | None = None) -> Case:
+    """Complete a user task with form data; `claim`: take it first if nobody holds it (the history
+    shows who took it). Raises InvalidData (per field), TaskNotOpen, StaleCase, PermissionDenied
+    (claimed by someone else), UnknownTask."""
     runtime = _make_runtime(session, clock, user, _runtime)
     task_id = str(task_id)
     row = get_open_task(session, task_id)
@@ -205,6 +206,10 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, user: st
     if task is None or task.state != TaskState.READY:
         raise TaskNotOpen("Uppgiften är inte längre öppen: ärendet har gått vidare.")
     task.set_data(**cleaned)
+    if claim and row.assignee is None:
+        # Only the event: the task row goes with the completion, an UPDATE of it would be undone.
+        record_event(session, clock, actor=user, kind="task_claimed", case_id=case.id, element_id=row.name,
+                     task_id=task_id)
     record_event(session, clock, actor=user, kind="task_completed", case_id=case.id,
                  element_id=task.task_spec.name, task_id=task_id, data=cleaned)
     _steps(workflow, case, runtime, first=task.run)

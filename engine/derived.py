@@ -101,17 +101,28 @@ class DerivedChanges:
 _TASKS, _TIMERS, _MESSAGES = OpenTask.__table__, WaitingTimer.__table__, WaitingMessage.__table__
 # Built once: making a statement costs more than running it on SQLite (about 0.15 ms against 0.04).
 _CASE_ID, _IDS = bindparam("case_id"), bindparam("ids", expanding=True)
-# The case's rows of all three tables in one round trip: (kind, task_id, row_id, name, key, due_at).
-_ROWS_OF = union_all(
-    select(literal_column("'task'").label("kind"), _TASKS.c.id.label("task_id"),
-           type_coerce(null(), Integer).label("row_id"), _TASKS.c.name.label("name"),
-           type_coerce(null(), String).label("key"), type_coerce(null(), UTCDateTime()).label("due_at"))
-    .where(_TASKS.c.case_id == _CASE_ID),
-    select(literal_column("'timer'"), _TIMERS.c.task_id, _TIMERS.c.id, _TIMERS.c.element_id, null(), _TIMERS.c.due_at)
-    .where(_TIMERS.c.case_id == _CASE_ID),
-    select(literal_column("'message'"), _MESSAGES.c.task_id, _MESSAGES.c.id, _MESSAGES.c.name,
-           _MESSAGES.c.correlation_key, null())
-    .where(_MESSAGES.c.case_id == _CASE_ID))
+
+
+def _rows_of(tasks_where, timers_where, messages_where):
+    """A case's rows of all three tables in one round trip: (kind, case_id, task_id, row_id, name, key, due_at)."""
+    return union_all(
+        select(literal_column("'task'").label("kind"), _TASKS.c.case_id.label("case_id"),
+               _TASKS.c.id.label("task_id"), type_coerce(null(), Integer).label("row_id"),
+               _TASKS.c.name.label("name"), type_coerce(null(), String).label("key"),
+               type_coerce(null(), UTCDateTime()).label("due_at"))
+        .where(tasks_where),
+        select(literal_column("'timer'"), _TIMERS.c.case_id, _TIMERS.c.task_id, _TIMERS.c.id, _TIMERS.c.element_id,
+               null(), _TIMERS.c.due_at)
+        .where(timers_where),
+        select(literal_column("'message'"), _MESSAGES.c.case_id, _MESSAGES.c.task_id, _MESSAGES.c.id,
+               _MESSAGES.c.name, _MESSAGES.c.correlation_key, null())
+        .where(messages_where))
+
+
+_ROWS_OF = _rows_of(_TASKS.c.case_id == _CASE_ID, _TIMERS.c.case_id == _CASE_ID, _MESSAGES.c.case_id == _CASE_ID)
+_CASE_IDS = bindparam("case_ids", expanding=True)
+_ROWS_OF_MANY = _rows_of(_TASKS.c.case_id.in_(_CASE_IDS), _TIMERS.c.case_id.in_(_CASE_IDS),
+                         _MESSAGES.c.case_id.in_(_CASE_IDS))
 _DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(_IDS))
 _DELETE_TIMERS = delete(_TIMERS).where(_TIMERS.c.id.in_(_IDS))
 _DELETE_MESSAGES = delete(_MESSAGES).where(_MESSAGES.c.id.in_(_IDS))
@@ -159,10 +170,27 @@ def _waits(case: Case, workflow, waiting) -> tuple[dict, dict]:
     return timers, messages
 
 
+StoredRows = dict  # kind ("task", "timer", "message") -> task id -> row, as _rows_of reads them
+
+
+def _no_rows() -> StoredRows:
+    return {"task": {}, "timer": {}, "message": {}}
+
+
+def read_stored_rows(session: Session, case_ids) -> dict[int, StoredRows]:
+    """The query rows of several cases in one statement (the scheduler reads a batch's at once)."""
+    found = {case_id: _no_rows() for case_id in case_ids}
+    if found:
+        for row in session.connection().execute(_ROWS_OF_MANY, {"case_ids": list(found)}):
+            found[row.case_id][row.kind][row.task_id] = row
+    return found
+
+
 def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
-                      new_case: bool = False) -> DerivedChanges:
+                      new_case: bool = False, stored: StoredRows | None = None) -> DerivedChanges:
     """Make the case's query rows match the workflow: insert new, delete gone, keep claims and drafts.
-    A `new_case` has no rows yet: nothing is read or deleted.
+    A `new_case` has no rows yet: nothing is read or deleted. `stored`: the rows as read earlier in
+    this transaction (read_stored_rows), valid while no other command of the transaction touched the case.
 
     Plain SQL statements on the session's connection, not ORM objects: this runs on every command,
     and the unit of work costs about a millisecond per table here. The caller has written the case."""
@@ -172,10 +200,11 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     timers, messages = _waits(case, workflow, workflow.get_tasks(state=TaskState.WAITING) if running else [])
     changes = DerivedChanges(timers={task_id: due for task_id, (_, due) in timers.items()})
 
-    stored = {"task": {}, "timer": {}, "message": {}}
-    if not new_case:
-        for row in connection.execute(_ROWS_OF, {"case_id": case.id}):
-            stored[row.kind][row.task_id] = row
+    if stored is None:
+        stored = _no_rows()
+        if not new_case:
+            for row in connection.execute(_ROWS_OF, {"case_id": case.id}):
+                stored[row.kind][row.task_id] = row
     existing = {task_id: row.name for task_id, row in stored["task"].items()}
     changes.withdrawn = [(task_id, name) for task_id, name in existing.items() if task_id not in ready]
     if changes.withdrawn:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine import calendar
-from engine.bpmn.sandbox import is_json_native
+from engine.bpmn.sandbox import is_json_native, trusted
 from engine.errors import NoWaitingCase, ScriptError
 from engine.events import record_event
 
@@ -10,6 +10,12 @@ from engine.events import record_event
 def _require_json(name: str, value) -> None:
     if not is_json_native(value):
         raise ScriptError(f"{name}: värdet måste vara JSON (text, tal, listor, objekt).")
+
+
+# Helpers that need nothing of the command: wrapped for the sandbox once, not on every command.
+_CALENDAR = {name: trusted(getattr(calendar, name))
+             for name in ("add_days", "add_months", "add_years", "days_between", "end_of_day", "next_working_day",
+                          "monthly_report_deadline", "anniversary")}
 
 
 def build_helpers(runtime, case=None) -> dict:
@@ -87,10 +93,6 @@ def build_helpers(runtime, case=None) -> dict:
 
     return {
         **domain, "rank_volunteers": rank_volunteers, "create_agreement_pdf": create_agreement_pdf,
-        "today": today, "now": now, "age_on": age_on,
-        "add_days": calendar.add_days, "add_months": calendar.add_months, "add_years": calendar.add_years,
-        "days_between": calendar.days_between, "end_of_day": calendar.end_of_day,
-        "next_working_day": calendar.next_working_day,
-        "monthly_report_deadline": calendar.monthly_report_deadline, "anniversary": calendar.anniversary,
+        "today": today, "now": now, "age_on": age_on, **_CALENDAR,
         "start_case": start_case, "send_message": send_message, "notify": notify,
     }

@@ -20,6 +20,7 @@ from engine.case_rows import case_from_row
 from engine.cases import _load, _park, _save, _steps
 from engine.clock import Clock
 from engine.db import is_postgresql
+from engine.derived import StoredRows, read_stored_rows
 from engine.events import record_event
 from engine.models import Case, WaitingTimer
 from engine.models.cases import RUNNING
@@ -89,9 +90,13 @@ def claim_due_timers(session: Session, now: datetime, limit: int = 1) -> list[Cl
     return claimed
 
 
-def fire_timer(session: Session, timer: ClaimedTimer, *, clock: Clock) -> Case:
-    """Wake the case that owns the claimed `timer` (its rows locked) and run it as far as it goes."""
+def fire_timer(session: Session, timer: ClaimedTimer, *, clock: Clock, stored: StoredRows | None = None) -> Case:
+    """Wake the case that owns the claimed `timer` (its rows locked) and run it as far as it goes.
+    `stored`: the case's query rows read with the batch, used if nothing in this transaction has
+    touched the case since (a command on a case always loads it into the session)."""
     runtime = Runtime(session=session, clock=clock, actor="system")
+    if session.identity_map.get(session.identity_key(Case, timer.case_id)) is not None:
+        stored = None  # another case of the batch woke this one (a message): read its rows again
     case = case_from_row(session, timer.case_row)
     workflow = _load(case, runtime)
     record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=timer.element_id,
@@ -103,7 +108,7 @@ def fire_timer(session: Session, timer: ClaimedTimer, *, clock: Clock) -> Case:
             workflow.do_engine_steps()
 
     _steps(workflow, case, runtime, first=wake)
-    changes = _save(case, workflow, runtime)
+    changes = _save(case, workflow, runtime, stored=stored)
     # The save rewrote the case's timer rows: gone when the timer fired, moved on when a cycle timer
     # did; still here and due means the engine did not accept it.
     due = changes.timers.get(timer.task_id)
@@ -162,10 +167,11 @@ def _fire_batch(session: Session, timers: list[ClaimedTimer], clock: Clock, repo
                 careful: bool) -> bool:
     """Fire the claimed timers in one transaction. `careful`: one SAVEPOINT per timer keeps a crashing
     case from taking the batch with it; False when even parking it failed (the sweep should stop)."""
+    stored = read_stored_rows(session, [timer.case_id for timer in timers])  # one read for the batch
     for timer in timers:
         if not careful:
             try:
-                case = fire_timer(session, timer, clock=clock)
+                case = fire_timer(session, timer, clock=clock, stored=stored[timer.case_id])
             except Exception as exc:
                 log.warning("timer sweep: case %s failed (%s); the batch runs again case by case",
                             timer.case_id, exc)
@@ -173,7 +179,7 @@ def _fire_batch(session: Session, timers: list[ClaimedTimer], clock: Clock, repo
         else:
             try:
                 with session.begin_nested():
-                    case = fire_timer(session, timer, clock=clock)
+                    case = fire_timer(session, timer, clock=clock, stored=stored[timer.case_id])
             except Exception as exc:  # noqa: BLE001 - one bad case must not stop the sweep
                 log.exception("timer sweep: firing failed")
                 report.failed += 1

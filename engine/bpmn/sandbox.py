@@ -7,7 +7,6 @@ and is stopped when it runs past a deadline or grows memory past a limit.
 from __future__ import annotations
 
 import ast
-import functools
 import math
 import operator
 import re
@@ -195,8 +194,10 @@ class _Watchdog:
 
 def trusted(helper):
     """Wrap a whitelisted helper: while it runs, the watchdog pauses and its time does not count
-    (rendering a PDF or importing a library is not the diagram's runaway code)."""
-    @functools.wraps(helper)
+    (rendering a PDF or importing a library is not the diagram's runaway code). Wrapping twice is a no-op."""
+    if getattr(helper, "kompis_trusted", False):
+        return helper
+
     def call(*args, **kwargs):
         watchdog = sys.gettrace()
         if not isinstance(watchdog, _Watchdog):
@@ -208,6 +209,10 @@ def trusted(helper):
         finally:
             watchdog.deadline += time.monotonic() - started
             sys.settrace(watchdog)
+    # Not functools.wraps: every command wraps two dozen helpers, and copying its five attributes and
+    # the __dict__ each time was a tenth of a timer firing. The name and docstring are what is read.
+    call.__name__ = call.__qualname__ = getattr(helper, "__name__", type(helper).__name__)
+    call.__doc__, call.__wrapped__, call.kompis_trusted = helper.__doc__, helper, True
     return call
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 import engine
 from engine.deployments import deploy
 from engine.models import Case, Event, OpenTask, WaitingTimer
-from tests.bpmn_text import timer_process
+from tests.bpmn_text import HEAD, timer_process
 
 
 def failing_after_timer() -> str:
@@ -102,3 +102,69 @@ def test_a_case_whose_state_cannot_be_read_is_parked_and_its_batch_fires_once(se
         assert session.get(Case, ids[2]).status == "error"
         assert sorted(session.scalars(select(OpenTask.case_id)).all()) == sorted(ids[:2] + ids[3:])
     assert engine.fire_due_timers(sessions, clock=clock).fired == 0
+
+
+def _messaging_processes() -> tuple[str, str]:
+    """'sender': a timer, then a script telling case B1 "ping". 'listener': waits for its own timer
+    and for "ping" at once, a user task after each."""
+    sender = HEAD + """  <bpmn:process id="sender" isExecutable="true">
+    <bpmn:startEvent id="S0"><bpmn:outgoing>S1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="S1" sourceRef="S0" targetRef="SWait"/>
+    <bpmn:intermediateCatchEvent id="SWait"><bpmn:incoming>S1</bpmn:incoming><bpmn:outgoing>S2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="S2" sourceRef="SWait" targetRef="Tell"/>
+    <bpmn:scriptTask id="Tell"><bpmn:incoming>S2</bpmn:incoming><bpmn:outgoing>S3</bpmn:outgoing>
+      <bpmn:script>send_message("ping", "B1", {"from": "sender"})</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="S3" sourceRef="Tell" targetRef="SEnd"/>
+    <bpmn:endEvent id="SEnd"><bpmn:incoming>S3</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+    listener = HEAD + """  <bpmn:message id="Ping" name="ping"/>
+  <bpmn:process id="listener" isExecutable="true">
+    <bpmn:startEvent id="L0"><bpmn:outgoing>L1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="L1" sourceRef="L0" targetRef="Split"/>
+    <bpmn:parallelGateway id="Split"><bpmn:incoming>L1</bpmn:incoming>
+      <bpmn:outgoing>LT</bpmn:outgoing><bpmn:outgoing>LM</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:sequenceFlow id="LT" sourceRef="Split" targetRef="LWait"/>
+    <bpmn:intermediateCatchEvent id="LWait"><bpmn:incoming>LT</bpmn:incoming><bpmn:outgoing>LT2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"PT2H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="LT2" sourceRef="LWait" targetRef="AfterTimer"/>
+    <bpmn:userTask id="AfterTimer" name="Efter timern" camunda:formKey="note"><bpmn:incoming>LT2</bpmn:incoming>
+      <bpmn:outgoing>LT3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="LT3" sourceRef="AfterTimer" targetRef="EndT"/>
+    <bpmn:endEvent id="EndT"><bpmn:incoming>LT3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="LM" sourceRef="Split" targetRef="LPing"/>
+    <bpmn:intermediateCatchEvent id="LPing"><bpmn:incoming>LM</bpmn:incoming><bpmn:outgoing>LM2</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="Ping"/></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="LM2" sourceRef="LPing" targetRef="AfterPing"/>
+    <bpmn:userTask id="AfterPing" name="Efter ping" camunda:formKey="note"><bpmn:incoming>LM2</bpmn:incoming>
+      <bpmn:outgoing>LM3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="LM3" sourceRef="AfterPing" targetRef="EndM"/>
+    <bpmn:endEvent id="EndM"><bpmn:incoming>LM3</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+    return sender, listener
+
+
+def test_a_case_woken_by_another_case_of_its_batch_fires_from_its_current_rows(sessions, clock, caplog):
+    """The batch reads its cases' query rows once. Here the first timer's case sends a message to the
+    second before the second's timer fires in the same transaction: the second must see its rows as the
+    message left them (its ping task), not as the batch read them."""
+    sender, listener = _messaging_processes()
+    with sessions.begin() as session:
+        deploy(session, {"s.bpmn": sender}, "s.bpmn", user="owner", clock=clock)
+        deploy(session, {"l.bpmn": listener}, "l.bpmn", user="owner", clock=clock)
+        listening = engine.start_case(session, "listener", {}, user="anna", clock=clock, business_key="B1").id
+        engine.start_case(session, "sender", {}, user="anna", clock=clock)
+    clock.advance(timedelta(hours=3))
+    report = engine.fire_due_timers(sessions, clock=clock)
+    assert (report.fired, report.failed) == (2, 0)
+    assert "case by case" not in caplog.text  # the fast path held: nothing was rolled back
+    with sessions() as session:
+        tasks = session.scalars(select(OpenTask.title).where(OpenTask.case_id == listening)).all()
+        assert sorted(tasks) == ["Efter ping", "Efter timern"]
+        assert session.scalars(select(WaitingTimer)).all() == []

@@ -163,11 +163,6 @@ class Complete(MethodView):
     @blp.alt_response(422, schema=ErrorOut)
     def post(self, body, task_id):
         """Complete the task with form data: 422 with errors per field, 409 when no longer open."""
-        task = _open_task(task_id)
-
-        def complete(db):
-            if task.assignee is None:
-                engine.claim_task(db, task_id, user=g.api_user.username, clock=database.clock())
-            return _case_out(engine.complete_task(db, task_id, body["data"], user=g.api_user.username,
-                                                  clock=database.clock()))
-        return _command(complete)
+        _open_task(task_id)
+        return _command(lambda db: _case_out(engine.complete_task(
+            db, task_id, body["data"], user=g.api_user.username, clock=database.clock(), claim=True)))

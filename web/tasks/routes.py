@@ -107,9 +107,7 @@ def submit(task_id: str):
             db.commit()
             flash(_("Utkastet är sparat."), "info")
             return redirect(url_for("tasks.show", task_id=task_id))
-        if task.assignee is None:
-            engine.claim_task(db, task_id, user=user.username, clock=clock)
-        engine.complete_task(db, task_id, data, user=user.username, clock=clock)
+        engine.complete_task(db, task_id, data, user=user.username, clock=clock, claim=True)
         db.commit()
     except InvalidData as exc:
         db.rollback()
