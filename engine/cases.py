@@ -21,7 +21,7 @@ from engine.bpmn.timer_clock import using_clock
 from engine.case_rows import insert_case, load_case, write_case
 from engine.clock import Clock
 from engine.deployments import compiled_model, forms_for, latest_deployment
-from engine.derived import DerivedChanges, StoredRows, sync_derived_rows
+from engine.derived import DerivedChanges, StoredRows, read_case_rows, sync_derived_rows
 from engine.errors import (
     CaseNotRunning,
     Conflict,
@@ -32,7 +32,7 @@ from engine.errors import (
     UnknownCase,
     UnknownTask,
 )
-from engine.events import record_event
+from engine.events import collected_events, record_event
 from engine.failures import describe
 from engine.models import Case, Deployment, Event, OpenTask
 from engine.models.cases import CANCELLED, COMPLETED, ERROR, RUNNING
@@ -189,9 +189,10 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, user: st
     (claimed by someone else), UnknownTask."""
     runtime = _make_runtime(session, clock, user, _runtime)
     task_id = str(task_id)
-    row = get_open_task(session, task_id)
-    case = _lock_case(session, row.case_id)
-    row = session.get(OpenTask, task_id, populate_existing=True)  # re-read under the lock
+    case = _lock_case(session, get_open_task(session, task_id).case_id)
+    # Under the lock: the task as it is now, with the case's other query rows the save diffs against.
+    stored = read_case_rows(session, case.id)
+    row = stored["task"].get(task_id)
     if row is None:
         raise _missing_task(session, task_id)
     # The form of the case's own version: an edited form deployed later does not change running cases.
@@ -206,14 +207,15 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, user: st
     if task is None or task.state != TaskState.READY:
         raise TaskNotOpen("Uppgiften är inte längre öppen: ärendet har gått vidare.")
     task.set_data(**cleaned)
-    if claim and row.assignee is None:
-        # Only the event: the task row goes with the completion, an UPDATE of it would be undone.
-        record_event(session, clock, actor=user, kind="task_claimed", case_id=case.id, element_id=row.name,
-                     task_id=task_id)
-    record_event(session, clock, actor=user, kind="task_completed", case_id=case.id,
-                 element_id=task.task_spec.name, task_id=task_id, data=cleaned)
-    _steps(workflow, case, runtime, first=task.run)
-    _save(case, workflow, runtime, completed_task_id=task_id)
+    with collected_events(session):
+        if claim and row.assignee is None:
+            # Only the event: the task row goes with the completion, an UPDATE of it would be undone.
+            record_event(session, clock, actor=user, kind="task_claimed", case_id=case.id, element_id=row.name,
+                         task_id=task_id)
+        record_event(session, clock, actor=user, kind="task_completed", case_id=case.id,
+                     element_id=task.task_spec.name, task_id=task_id, data=cleaned)
+        _steps(workflow, case, runtime, first=task.run)
+        _save(case, workflow, runtime, completed_task_id=task_id, stored=stored)
     return case
 
 

@@ -98,7 +98,12 @@ def is_postgresql(session_or_engine) -> bool:
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     """Sessions for commands (SQLite: write lock taken at BEGIN), or for pages and polls that only read
-    (`read_only`: never wait for a writer; a write through one fails on SQLite)."""
+    (`read_only`: never wait for a writer; a write through one fails on SQLite).
+
+    PostgreSQL readers run in autocommit: under READ COMMITTED each statement takes its own snapshot
+    anyway, and a BEGIN and a ROLLBACK are two round trips of the three a token check costs."""
     if read_only:
         engine = engine.execution_options(kompis_read_only=True)
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(engine, expire_on_commit=False)

@@ -104,18 +104,21 @@ _CASE_ID, _IDS = bindparam("case_id"), bindparam("ids", expanding=True)
 
 
 def _rows_of(tasks_where, timers_where, messages_where):
-    """A case's rows of all three tables in one round trip: (kind, case_id, task_id, row_id, name, key, due_at)."""
+    """Cases' rows of all three tables in one round trip: (kind, case_id, task_id, row_id, name, key,
+    due_at, assignee, form_key); the last two are an open task's (completing one checks them)."""
+    nothing = type_coerce(null(), String)
     return union_all(
         select(literal_column("'task'").label("kind"), _TASKS.c.case_id.label("case_id"),
                _TASKS.c.id.label("task_id"), type_coerce(null(), Integer).label("row_id"),
-               _TASKS.c.name.label("name"), type_coerce(null(), String).label("key"),
-               type_coerce(null(), UTCDateTime()).label("due_at"))
+               _TASKS.c.name.label("name"), nothing.label("key"),
+               type_coerce(null(), UTCDateTime()).label("due_at"), _TASKS.c.assignee.label("assignee"),
+               _TASKS.c.form_key.label("form_key"))
         .where(tasks_where),
         select(literal_column("'timer'"), _TIMERS.c.case_id, _TIMERS.c.task_id, _TIMERS.c.id, _TIMERS.c.element_id,
-               null(), _TIMERS.c.due_at)
+               null(), _TIMERS.c.due_at, null(), null())
         .where(timers_where),
         select(literal_column("'message'"), _MESSAGES.c.case_id, _MESSAGES.c.task_id, _MESSAGES.c.id,
-               _MESSAGES.c.name, _MESSAGES.c.correlation_key, null())
+               _MESSAGES.c.name, _MESSAGES.c.correlation_key, null(), null(), null())
         .where(messages_where))
 
 
@@ -177,6 +180,14 @@ def _no_rows() -> StoredRows:
     return {"task": {}, "timer": {}, "message": {}}
 
 
+def read_case_rows(session: Session, case_id: int) -> StoredRows:
+    """One case's query rows as stored now (current once the case row is locked)."""
+    stored = _no_rows()
+    for row in session.connection().execute(_ROWS_OF, {"case_id": case_id}):
+        stored[row.kind][row.task_id] = row
+    return stored
+
+
 def read_stored_rows(session: Session, case_ids) -> dict[int, StoredRows]:
     """The query rows of several cases in one statement (the scheduler reads a batch's at once)."""
     found = {case_id: _no_rows() for case_id in case_ids}
@@ -201,10 +212,7 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     changes = DerivedChanges(timers={task_id: due for task_id, (_, due) in timers.items()})
 
     if stored is None:
-        stored = _no_rows()
-        if not new_case:
-            for row in connection.execute(_ROWS_OF, {"case_id": case.id}):
-                stored[row.kind][row.task_id] = row
+        stored = _no_rows() if new_case else read_case_rows(session, case.id)
     existing = {task_id: row.name for task_id, row in stored["task"].items()}
     changes.withdrawn = [(task_id, name) for task_id, name in existing.items() if task_id not in ready]
     if changes.withdrawn:

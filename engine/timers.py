@@ -21,7 +21,7 @@ from engine.cases import _load, _park, _save, _steps
 from engine.clock import Clock
 from engine.db import is_postgresql
 from engine.derived import StoredRows, read_stored_rows
-from engine.events import record_event
+from engine.events import collected_events, record_event
 from engine.models import Case, WaitingTimer
 from engine.models.cases import RUNNING
 from engine.runtime import Runtime
@@ -168,31 +168,38 @@ def _fire_batch(session: Session, timers: list[ClaimedTimer], clock: Clock, repo
     """Fire the claimed timers in one transaction. `careful`: one SAVEPOINT per timer keeps a crashing
     case from taking the batch with it; False when even parking it failed (the sweep should stop)."""
     stored = read_stored_rows(session, [timer.case_id for timer in timers])  # one read for the batch
-    for timer in timers:
-        if not careful:
-            try:
-                case = fire_timer(session, timer, clock=clock, stored=stored[timer.case_id])
-            except Exception as exc:
-                log.warning("timer sweep: case %s failed (%s); the batch runs again case by case",
-                            timer.case_id, exc)
-                raise _BatchFailed from exc
-        else:
-            try:
-                with session.begin_nested():
+    if not careful:
+        with collected_events(session):  # the batch's events in one statement: it is all-or-nothing
+            for timer in timers:
+                try:
                     case = fire_timer(session, timer, clock=clock, stored=stored[timer.case_id])
-            except Exception as exc:  # noqa: BLE001 - one bad case must not stop the sweep
-                log.exception("timer sweep: firing failed")
-                report.failed += 1
-                report.errors.append(str(exc))
-                if not _park_after_crash(session, timer.case_id, clock, exc):
-                    return False
-                continue
-        if case.status == "error":
+                except Exception as exc:
+                    log.warning("timer sweep: case %s failed (%s); the batch runs again case by case",
+                                timer.case_id, exc)
+                    raise _BatchFailed from exc
+                _count(case, report)
+        return True
+    for timer in timers:
+        try:
+            with session.begin_nested():
+                case = fire_timer(session, timer, clock=clock, stored=stored[timer.case_id])
+        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the sweep
+            log.exception("timer sweep: firing failed")
             report.failed += 1
-            report.errors.append(f"case {case.id}: {case.failure['message']}")
-        else:
-            report.fired += 1
+            report.errors.append(str(exc))
+            if not _park_after_crash(session, timer.case_id, clock, exc):
+                return False
+            continue
+        _count(case, report)
     return True
+
+
+def _count(case: Case, report: TimerReport) -> None:
+    if case.status == "error":
+        report.failed += 1
+        report.errors.append(f"case {case.id}: {case.failure['message']}")
+    else:
+        report.fired += 1
 
 
 def _park_after_crash(session: Session, case_id: int, clock: Clock, exc: BaseException) -> bool:
