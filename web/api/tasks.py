@@ -163,6 +163,6 @@ class Complete(MethodView):
     @blp.alt_response(422, schema=ErrorOut)
     def post(self, body, task_id):
         """Complete the task with form data: 422 with errors per field, 409 when no longer open."""
-        _open_task(task_id)
+        task = _open_task(task_id)  # held: the session's identity map keeps only what is referenced
         return _command(lambda db: _case_out(engine.complete_task(
-            db, task_id, body["data"], user=g.api_user.username, clock=database.clock(), claim=True)))
+            db, task.id, body["data"], user=g.api_user.username, clock=database.clock(), claim=True)))
