@@ -394,6 +394,11 @@ def test_the_properties_panel_shows_every_property_the_engine_reads(live_server,
     called.press("Tab")
     xml = page.evaluate("async () => (await window.kompisEditor.modeler.saveXML()).xml")
     assert 'calledElement="follow_up_period"' in xml
+    # Its empty lists (in/out mappings, listeners) offer to add one in Swedish, not the panel's English
+    # (the label shows when the pointer is on the group's header).
+    adds = page.locator("#properties .bio-properties-panel-add-entry-label")
+    expect(adds.first).to_be_attached()
+    assert set(adds.all_text_contents()) == {"Lägg till"}
 
 
 def _serious_violations(page) -> list[str]:

@@ -13,7 +13,7 @@ import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 import DmnModeler from "dmn-js/lib/Modeler";
 
 import { lintDefinitions } from "./lint.js";
-import { translateModule } from "./translate.js";
+import { groupTranslationModule, translateModule } from "./translate.js";
 import { csrfHeaders, el, readJson } from "./util.js";
 
 const BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL";
@@ -51,7 +51,7 @@ class Editor {
       propertiesPanel: { parent: this.root.querySelector("#properties") },
       additionalModules: [
         BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule,
-        CamundaBehaviorsModule, translateModule(this.data.locale),
+        CamundaBehaviorsModule, translateModule(this.data.locale), groupTranslationModule,
       ],
       moddleExtensions: { camunda: camundaModdle },
     });

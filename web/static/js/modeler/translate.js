@@ -139,3 +139,18 @@ export function translateModule(locale) {
   }
   return { translate: ["value", translate] };
 }
+
+// The properties panel's list groups ("Inputs", "Listeners", ...) label their empty-state add button
+// with the panel's own English fallback unless their definition carries `translate`, which the Camunda
+// provider does not pass. This provider runs after the others and hands every group the translation.
+function GroupTranslation(propertiesPanel, translate) {
+  propertiesPanel.registerProvider(1, {
+    getGroups: () => (groups) => groups.map((group) => (group.translate ? group : { ...group, translate })),
+  });
+}
+GroupTranslation.$inject = ["propertiesPanel", "translate"];
+
+export const groupTranslationModule = {
+  __init__: ["groupTranslation"],
+  groupTranslation: ["type", GroupTranslation],
+};
