@@ -1,6 +1,7 @@
 """Append to the event log. Rows are never updated or deleted (enforced on the mapper)."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 
 from sqlalchemy import event as sa_event
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.models import Event
 
+log = logging.getLogger(__name__)
 _INSERT = insert(Event.__table__)
 _COLLECTED = "kompis.collected_events"
 
@@ -48,8 +50,8 @@ def collected_events(session: Session):
         del session.info[_COLLECTED]
         try:
             _write(session, collected)
-        except Exception:  # noqa: BLE001 - the transaction is already lost; the first error is the one to see
-            pass
+        except Exception:  # the transaction is already lost; the first error is the one to see
+            log.debug("the events of a failed block could not be written", exc_info=True)
         raise
     del session.info[_COLLECTED]
     _write(session, collected)

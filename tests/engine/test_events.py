@@ -40,9 +40,8 @@ def test_events_of_a_block_are_written_at_its_end_in_order_with_one_statement(se
 
 def test_events_recorded_before_a_failure_are_kept_as_without_collecting(sessions, clock):
     with sessions.begin() as session:
-        with pytest.raises(ValueError, match="boom"):
-            with collected_events(session):
-                record_event(session, clock, actor="anna", kind="before_failure", case_id=None)
-                raise ValueError("boom")
+        with pytest.raises(ValueError, match="boom"), collected_events(session):
+            record_event(session, clock, actor="anna", kind="before_failure", case_id=None)
+            raise ValueError("boom")
         record_event(session, clock, actor="anna", kind="handled", case_id=None)
     assert _kinds(sessions) == ["before_failure", "handled"]

@@ -2,14 +2,14 @@
 properties panel, dmn-js, form editor with a live preview), validate and deploy (JSON), a version
 with its waiting cases per element, compare two versions, and moving running cases to a later
 version. Process owners and admins only. Thin over engine.deployments, engine.model_compare and
-engine.model_migration; every deploy and migration is logged by the engine."""
+engine.model_migration; every deploy and migration is logged by the engine. The blueprint and its
+limits are in blueprint.py, its error answers in errors.py, reading a sent bundle in bundle.py."""
 from __future__ import annotations
 
 import json
 from pathlib import PurePosixPath
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -22,24 +22,14 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from markupsafe import Markup
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from engine.bpmn.validation import BPMN_NS, CAMUNDA_NS, executable_process_ids
-from engine.bpmn.xml import MAX_MODEL_BYTES, parse_xml
+from engine.bpmn.xml import parse_xml
 from engine.deployments import deploy, element_counts, find_version, known_groups, list_versions, validate
-from engine.errors import (
-    Conflict,
-    ElementError,
-    InvalidModel,
-    KompisError,
-    NotFound,
-    PermissionDenied,
-)
+from engine.errors import ElementError, InvalidModel
 from engine.model_compare import compare_versions
 from engine.model_migration import (
     get_migration,
@@ -53,132 +43,21 @@ from engine.model_migration import (
 from engine.models import Deployment
 from engine.runtime import default_forms
 from web import database
-from web.auth import current_user, roles_required
+from web.auth import current_user
+from web.modeler import errors as _error_handlers  # noqa: F401 - registers the blueprint's error handlers
+from web.modeler.blueprint import (
+    FORM_PREFIX,
+    FORM_SUFFIX,
+    MIGRATION_BATCH,
+    NOTE_LIMIT,
+    body_limit,
+    bp,
+    file_limit,
+    owners_only,
+)
+from web.modeler.bundle import as_dicts, form_keys, key_problem, read_bundle, store_form_text
+from web.modeler.errors import json_error
 from web.task_forms import render_form
-
-bp = Blueprint("modeler", __name__, url_prefix="/models")
-owners_only = roles_required("process_owner")  # admins always pass
-
-FORM_PREFIX, FORM_SUFFIX = "forms/", ".json"
-NOTE_LIMIT = 500
-# Requests of the JSON endpoints: the bundle with its forms. Each model file has its own limit
-# (the engine's 2 MB unless KOMPIS_MODEL_MAX_BYTES says otherwise).
-BODY_LIMIT = 4 * 1024 * 1024
-MIGRATION_BATCH = 25
-# Endpoints that answer JSON whatever happens (the editor and the migration page call them with fetch).
-_JSON_ENDPOINTS = {"modeler.validate_bundle", "modeler.deploy_bundle", "modeler.store_form",
-                   "modeler.migration_step"}
-
-
-def file_limit() -> int:
-    return int(current_app.config.get("KOMPIS_MODEL_MAX_BYTES", MAX_MODEL_BYTES))
-
-
-def body_limit() -> int:
-    return int(current_app.config.get("KOMPIS_MODELER_MAX_BODY", BODY_LIMIT))
-
-
-# ------------------------------------------------------------------ errors as JSON
-
-class BadBundle(Exception):
-    def __init__(self, status: int, message: str, errors: list[ElementError] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.errors = status, message, errors or []
-
-
-def _wants_json() -> bool:
-    return request.endpoint in _JSON_ENDPOINTS or request.is_json or \
-        request.accept_mimetypes.best == "application/json"
-
-
-def _json_error(status: int, message: str, errors: list | None = None):
-    return jsonify({"ok": False, "message": message,
-                    "errors": [e.as_dict() if isinstance(e, ElementError) else e for e in errors or []],
-                    "warnings": []}), status
-
-
-@bp.errorhandler(BadBundle)
-def _bad_bundle(exc: BadBundle):
-    return _json_error(exc.status, exc.message, exc.errors)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc):
-    limit = min(body_limit(), current_app.config.get("MAX_CONTENT_LENGTH") or body_limit())
-    message = _("Begäran är för stor (högst %(limit)s byte).", limit=limit)
-    if _wants_json():
-        return _json_error(413, message)
-    return render_template("error.html", title=_("För stor fil"), message=message), 413
-
-
-@bp.app_errorhandler(RequestEntityTooLarge)
-def _too_large_elsewhere(_exc):
-    """Flask's own request limit (MAX_CONTENT_LENGTH) is hit before any view runs. web/api answers
-    HTTP errors itself and lets only error types the app registered reach a handler, so this
-    app-level entry is what lets the JSON answer above be found for /models. Every other page keeps
-    the Swedish error page it had (web/api's titles)."""
-    return render_template("error.html", title="För stor", message="Det du skickade är för stort."), 413
-
-
-@bp.errorhandler(CSRFError)
-def _csrf(_exc):
-    message = _("Sidan har gått ut: ladda om den och försök igen.")
-    if _wants_json():
-        return _json_error(400, message)
-    return render_template("error.html", title=_("Formuläret har gått ut"), message=message), 400
-
-
-def _status_of(exc: KompisError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, PermissionDenied):
-        return 403
-    return 422
-
-
-@bp.errorhandler(KompisError)
-def _engine_error(exc: KompisError):
-    database.session().rollback()
-    errors = getattr(exc, "errors", None)
-    if isinstance(errors, dict):  # InvalidData: per field
-        errors = [{"element_id": None, "line": None, "message": f"{k}: {'; '.join(v)}", "file": None}
-                  for k, v in errors.items()]
-    if _wants_json():
-        return _json_error(_status_of(exc), exc.message, errors)
-    return render_template("error.html", title=_("Det gick inte"), message=exc.message), _status_of(exc)
-
-
-@bp.errorhandler(403)
-def _forbidden(exc):
-    if _wants_json():
-        return _json_error(403, _("Du har inte behörighet till den här sidan."))
-    return render_template("error.html", title=_("Åtkomst nekad"),
-                           message=_("Du har inte behörighet till den här sidan.")), 403
-
-
-@bp.errorhandler(404)
-def _not_found(exc):
-    if _wants_json():
-        return _json_error(404, _("Processen eller versionen finns inte."))
-    return render_template("error.html", title=_("Sidan finns inte"), message=_("Sidan du söker finns inte.")), 404
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):
-    """Never an HTML 500 page from a JSON endpoint; other HTTP errors keep their status."""
-    if isinstance(exc, HTTPException):
-        if _wants_json() and exc.code and exc.code >= 400:
-            return _json_error(exc.code, exc.description or exc.name)
-        return exc
-    current_app.logger.exception("modeler: unexpected error")
-    database.session().rollback()
-    message = _("Ett oväntat fel inträffade (%(error)s).", error=type(exc).__name__)
-    if _wants_json():
-        return _json_error(500, message)
-    return render_template("error.html", title=_("Oväntat fel"), message=message), 500
-
 
 # ------------------------------------------------------------------ helpers
 
@@ -199,75 +78,6 @@ def _version(key: str, version: int) -> Deployment:
 def _latest(key: str) -> Deployment:
     return _versions_of(key)[-1][0]
 
-
-def _form_keys(xml: str, file_name: str) -> list[str]:
-    """camunda:formKey of every user task of a BPMN file (none when it cannot be read)."""
-    try:
-        tree = parse_xml(xml, file_name)
-    except InvalidModel:
-        return []
-    keys = {node.get(f"{{{CAMUNDA_NS}}}formKey") for node in tree.getroot().iter(f"{{{BPMN_NS}}}userTask")}
-    return sorted(k for k in keys if k)
-
-
-def _store_form_text(key: str) -> str | None:
-    store = default_forms()
-    path = store.path_of(key) if hasattr(store, "path_of") else None
-    if path is None:
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _read_bundle() -> tuple[dict[str, str], str, str]:
-    """{"files": {name: text}, "main_file": name, "note": str} from the request, or BadBundle."""
-    if request.content_length is not None and request.content_length > body_limit():
-        raise BadBundle(413, _("Begäran är för stor (högst %(limit)s byte).", limit=body_limit()))
-    raw = request.get_data(cache=True)
-    if len(raw) > body_limit():
-        raise BadBundle(413, _("Begäran är för stor (högst %(limit)s byte).", limit=body_limit()))
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadBundle(400, _("Begäran är inte giltig JSON.")) from None
-    if not isinstance(body, dict):
-        raise BadBundle(400, _("Begäran måste vara ett JSON-objekt med files och main_file."))
-    files, main_file, note = body.get("files"), body.get("main_file"), body.get("note", "")
-    if not isinstance(files, dict) or not files:
-        raise BadBundle(400, _("files måste vara ett objekt med minst en fil (namn: text)."))
-    for name, text in files.items():
-        if not isinstance(text, str) or not name or len(name) > 300 or "\0" in name or "\0" in text:
-            raise BadBundle(400, _("Filen %(name)s: varje fil måste ha ett namn och vara text.", name=name[:300]))
-    if not isinstance(main_file, str) or main_file not in files:
-        raise BadBundle(400, _("main_file måste vara namnet på en av filerna."))
-    if not isinstance(note, str):
-        raise BadBundle(400, _("note måste vara text."))
-    for name, text in files.items():
-        size = len(text.encode("utf-8"))
-        if size > file_limit():
-            raise BadBundle(413, _("Filen %(name)s är för stor (%(size)s byte; högst %(limit)s).",
-                                   name=name, size=size, limit=file_limit()),
-                            [ElementError(None, None, _("Filen är större än gränsen på %(limit)s byte.",
-                                                        limit=file_limit()), name)])
-    return files, main_file, note.strip()[:NOTE_LIMIT]
-
-
-def _key_problem(key: str, files: dict[str, str], main_file: str) -> ElementError | None:
-    """The main file must be this process (its id is the key in the address)."""
-    try:
-        ids = executable_process_ids(parse_xml(files[main_file], main_file))
-    except InvalidModel:
-        return None  # validation reports why the file cannot be read
-    if len(ids) == 1 and ids[0] != key:
-        return ElementError(ids[0], None, _("Processens id är '%(found)s' men sidan gäller '%(key)s': byt "
-                                            "processens id till '%(key)s'.", found=ids[0], key=key), main_file)
-    return None
-
-
-def _dicts(errors: list[ElementError]) -> list[dict]:
-    return [e.as_dict() for e in errors]
 
 
 # ------------------------------------------------------------------ pages
@@ -294,9 +104,9 @@ def editor(key: str):
     bundled = {n[len(FORM_PREFIX):-len(FORM_SUFFIX)] for n in files
                if n.startswith(FORM_PREFIX) and n.endswith(FORM_SUFFIX)}
     store_forms = {}
-    for form_key in _form_keys(files[deployment.main_file], deployment.main_file):
+    for form_key in form_keys(files[deployment.main_file], deployment.main_file):
         if form_key not in bundled:
-            text = _store_form_text(form_key)
+            text = store_form_text(form_key)
             if text is not None:
                 store_forms[form_key] = text
     dmn_files = sorted(n for n in files if n.endswith(".dmn"))
@@ -415,10 +225,10 @@ def _version_numbers(run) -> tuple[int | None, int | None]:
 @owners_only
 def validate_bundle(key: str):
     _versions_of(key)
-    files, main_file, _note = _read_bundle()
+    files, main_file, _note = read_bundle()
     errors: list[ElementError] = []
     warnings: list[ElementError] = []
-    mismatch = _key_problem(key, files, main_file)
+    mismatch = key_problem(key, files, main_file)
     try:
         compiled = validate(files, main_file, forms=default_forms(), known_groups=known_groups(database.reader()))
         warnings = list(compiled.warnings)
@@ -426,27 +236,27 @@ def validate_bundle(key: str):
         errors = list(exc.errors) or [ElementError(None, None, exc.message, main_file)]
     if mismatch:
         errors.insert(0, mismatch)
-    return jsonify({"ok": not errors, "errors": _dicts(errors), "warnings": _dicts(warnings)})
+    return jsonify({"ok": not errors, "errors": as_dicts(errors), "warnings": as_dicts(warnings)})
 
 
 @bp.post("/<key>/deploy")
 @owners_only
 def deploy_bundle(key: str):
     _versions_of(key)
-    files, main_file, note = _read_bundle()
-    mismatch = _key_problem(key, files, main_file)
+    files, main_file, note = read_bundle()
+    mismatch = key_problem(key, files, main_file)
     if mismatch:
-        return _json_error(422, _("Filen gäller en annan process."), [mismatch])
+        return json_error(422, _("Filen gäller en annan process."), [mismatch])
     db = database.session()
     try:
         deployment, created = deploy(db, files, main_file, user=current_user().username, clock=database.clock(),
                                      note=note, forms=default_forms(), known_groups=known_groups(db))
     except InvalidModel as exc:
         db.rollback()
-        return _json_error(422, exc.message, list(exc.errors) or [ElementError(None, None, exc.message, main_file)])
+        return json_error(422, exc.message, list(exc.errors) or [ElementError(None, None, exc.message, main_file)])
     if deployment.process_key != key:  # cannot happen after the check above; never store it under another key
         db.rollback()
-        return _json_error(422, _("Filen gäller en annan process."))
+        return json_error(422, _("Filen gäller en annan process."))
     db.commit()
     return jsonify({"ok": True, "version": deployment.version, "created": created,
                     "url": url_for(".version", key=key, version=deployment.version)}), (201 if created else 200)
@@ -456,9 +266,9 @@ def deploy_bundle(key: str):
 @owners_only
 def store_form(name: str):
     """The shared form (forms folder) of a form key, for a user task added in the editor."""
-    text = _store_form_text(name)
+    text = store_form_text(name)
     if text is None:
-        return _json_error(404, _("Formuläret '%(key)s' finns inte.", key=name))
+        return json_error(404, _("Formuläret '%(key)s' finns inte.", key=name))
     return jsonify({"key": name, "text": text})
 
 
@@ -520,7 +330,7 @@ def start_run(key: str):
     try:
         old_v, new_v = int(source.get("from")), int(source.get("to"))
     except (TypeError, ValueError):
-        return _json_error(400, _("Ange från- och till-version."))
+        return json_error(400, _("Ange från- och till-version."))
     db = database.session()
     run = start_migration(db, key, old_v, new_v, user=current_user().username, clock=database.clock(),
                           note=str(source.get("note") or "")[:NOTE_LIMIT])
