@@ -232,16 +232,32 @@ def save_draft(session: Session, task_id: str, data: dict, *, user: str, clock: 
 _TASKS = OpenTask.__table__
 _CLAIM = update(_TASKS).where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.assignee.is_(None)).values(
     assignee=bindparam("user"))
+_SET_ASSIGNEE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(assignee=bindparam("user"))
+
+
+def _write_assignee(session: Session, row: OpenTask, statement, assignee: str | None) -> bool:
+    """Set the task's assignee with a plain UPDATE; False when the statement matched no row (the task
+    was completed, or claimed, after `row` was read: another request's commit in between)."""
+    if session.connection().execute(statement, {"task_id": row.id, "user": assignee}).rowcount != 1:
+        return False
+    set_committed_value(row, "assignee", assignee)
+    return True
+
+
+def _task_now(session: Session, task_id: str) -> OpenTask:
+    """The task as stored now, or TaskNotOpen / UnknownTask saying why it is gone."""
+    row = session.get(OpenTask, task_id, populate_existing=True)
+    if row is None:
+        raise _missing_task(session, task_id)
+    return row
 
 
 def claim_task(session: Session, task_id: str, *, user: str, clock: Clock) -> OpenTask:
-    """Take an unassigned task. Raises Conflict when someone else holds it."""
+    """Take an unassigned task. Raises Conflict when someone else holds it, TaskNotOpen when it was
+    completed meanwhile."""
     row = get_open_task(session, task_id)
-    result = session.connection().execute(_CLAIM, {"task_id": row.id, "user": user})
-    if result.rowcount == 1:
-        set_committed_value(row, "assignee", user)
-    else:
-        session.refresh(row)
+    if not _write_assignee(session, row, _CLAIM, user):
+        row = _task_now(session, row.id)
         if row.assignee != user:
             raise Conflict(f"Uppgiften är redan tagen av {row.assignee}.")
     record_event(session, clock, actor=user, kind="task_claimed", case_id=row.case_id,
@@ -257,7 +273,9 @@ def unclaim_task(session: Session, task_id: str, *, user: str, clock: Clock, for
         return row
     if row.assignee != user and not force:
         raise PermissionDenied(f"Uppgiften är tilldelad {row.assignee}; bara hen eller en chef kan lämna tillbaka den.")
-    previous, row.assignee = row.assignee, None
+    previous = row.assignee
+    if not _write_assignee(session, row, _SET_ASSIGNEE, None):
+        raise _missing_task(session, row.id)
     record_event(session, clock, actor=user, kind="task_unclaimed", case_id=row.case_id,
                  element_id=row.name, task_id=row.id, data={"previous": previous})
     session.flush()
@@ -267,7 +285,9 @@ def unclaim_task(session: Session, task_id: str, *, user: str, clock: Clock, for
 def assign_task(session: Session, task_id: str, assignee: str | None, *, user: str, clock: Clock) -> OpenTask:
     """Give a task to a named user (or nobody)."""
     row = get_open_task(session, task_id)
-    previous, row.assignee = row.assignee, (assignee or None)
+    previous = row.assignee
+    if not _write_assignee(session, row, _SET_ASSIGNEE, assignee or None):
+        raise _missing_task(session, row.id)
     record_event(session, clock, actor=user, kind="task_assigned", case_id=row.case_id, element_id=row.name,
                  task_id=row.id, data={"assignee": row.assignee, "previous": previous})
     session.flush()

@@ -311,3 +311,27 @@ def test_case_subject_is_kept_for_the_inbox_from_data_then_registry(sessions, cl
     assert (one.subject_name, one.subject_pnr) == ("Ali Nur", "19900101-0017")
     assert "199001010017" in one.search_text and "ali nur" in one.search_text
     assert (two.volunteer_id, two.subject_name, two.subject_pnr) == (volunteer, "Sara Lind", "19811218-9876")
+
+
+@pytest.mark.parametrize("action", ["claim", "unclaim", "assign"])
+def test_a_task_completed_after_it_was_read_is_reported_as_completed(sessions, clock, deploy_fixture, action):
+    """Two caseworkers: one reads the task (the list, the task page), the other completes it and
+    commits, then the first claims, gives back or reassigns it: a clear 'already completed', never
+    an internal error."""
+    deploy_fixture("approval")
+    start(sessions, clock)
+    [task] = open_tasks(sessions)
+    if action == "unclaim":
+        with sessions.begin() as session:
+            engine.claim_task(session, task.id, user="anna", clock=clock)
+    with sessions() as first:
+        seen = engine.get_open_task(first, task.id)  # read, and kept by the first session
+        first.commit()
+        complete(sessions, clock, task.id, {"approved": False, "points": 1}, user="anna")
+        with pytest.raises(TaskNotOpen, match="redan slutförd \\(av anna"):
+            if action == "claim":
+                engine.claim_task(first, seen.id, user="bertil", clock=clock)
+            elif action == "unclaim":
+                engine.unclaim_task(first, seen.id, user="anna", clock=clock)
+            else:
+                engine.assign_task(first, seen.id, "bertil", user="chef", clock=clock)
