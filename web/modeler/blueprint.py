@@ -17,7 +17,7 @@ BODY_LIMIT = 4 * 1024 * 1024
 MIGRATION_BATCH = 25
 # Endpoints that answer JSON whatever happens (the editor and the migration page call them with fetch).
 JSON_ENDPOINTS = {"modeler.validate_bundle", "modeler.deploy_bundle", "modeler.store_form",
-                   "modeler.migration_step"}
+                  "modeler.migration_step"}
 
 
 def file_limit() -> int:
