@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, defer, joinedload, make_transient_to_detache
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.errors import StaleCase
+from engine.held_writes import CASE, write
 from engine.models import Case, Deployment
 
 _CASES = Case.__table__
@@ -31,6 +32,7 @@ _WRITE = (update(_CASES)
           .where(_CASES.c.id == bindparam("w_id"), _CASES.c.lock_version == bindparam("w_lock"))
           .values({column: bindparam("w_" + column) for column in MUTABLE} | {"lock_version": bindparam("w_next")}))
 _INSERT = insert(_CASES).returning(_CASES.c.id)
+_STALE = "Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen."
 
 
 def load_case(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
@@ -68,12 +70,11 @@ def write_case(session: Session, case: Case) -> None:
     """Write the case's columns if nobody changed the row since it was read. Raises StaleCase."""
     if case.deployment is not None:
         case.deployment_id = case.deployment.id
-    values = {column: getattr(case, column) for column in MUTABLE}
-    params = {"w_" + column: value for column, value in values.items()}
-    result = session.connection().execute(_WRITE, params | {"w_id": case.id, "w_lock": case.lock_version,
-                                                            "w_next": case.lock_version + 1})
-    if result.rowcount != 1:
-        raise StaleCase("Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen.")
+    row = {"w_" + column: getattr(case, column) for column in MUTABLE}
+    row |= {"w_id": case.id, "w_lock": case.lock_version, "w_next": case.lock_version + 1}
+    # Inside engine.held_writes the guard is checked when the batch is sent: a short rowcount there
+    # fails the whole batch, which is rolled back as one.
+    write(session, CASE, _WRITE, [row], case_id=case.id, must_match=StaleCase(_STALE))
     set_committed_value(case, "lock_version", case.lock_version + 1)
     # Every column a command may change was just written: the instance is now as stored. Without
     # this the session would still count it as modified, send it again and walk it in every later

@@ -135,11 +135,12 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
     workflow.task_tree.data.update(data)
     for task in workflow.task_tree.children:
         task.data.update(data)
-    record_event(session, clock, actor=user, kind="case_started", case_id=case.id,
-                 data={"process_key": process_key, "version": deployment.version, "data": data,
-                       "parent_case_id": parent_case_id})
-    _steps(workflow, case, runtime)
-    _save(case, workflow, runtime, new_case=True)
+    with collected_events(session):  # the start's events in one statement, after its rows
+        record_event(session, clock, actor=user, kind="case_started", case_id=case.id,
+                     data={"process_key": process_key, "version": deployment.version, "data": data,
+                           "parent_case_id": parent_case_id})
+        _steps(workflow, case, runtime)
+        _save(case, workflow, runtime, new_case=True)
     return case
 
 

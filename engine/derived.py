@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from engine import calendar, timer_signal
 from engine.clock import STOCKHOLM
 from engine.db import UTCDateTime
+from engine.held_writes import DELETE, INSERT, UPDATE, write
 from engine.models import Case, OpenTask, WaitingMessage, WaitingTimer
 from engine.models.tasks import NO_DUE_DATE
 
@@ -100,7 +101,7 @@ class DerivedChanges:
 
 _TASKS, _TIMERS, _MESSAGES = OpenTask.__table__, WaitingTimer.__table__, WaitingMessage.__table__
 # Built once: making a statement costs more than running it on SQLite (about 0.15 ms against 0.04).
-_CASE_ID, _IDS = bindparam("case_id"), bindparam("ids", expanding=True)
+_CASE_ID = bindparam("case_id")
 
 
 def _rows_of(tasks_where, timers_where, messages_where):
@@ -126,9 +127,11 @@ _ROWS_OF = _rows_of(_TASKS.c.case_id == _CASE_ID, _TIMERS.c.case_id == _CASE_ID,
 _CASE_IDS = bindparam("case_ids", expanding=True)
 _ROWS_OF_MANY = _rows_of(_TASKS.c.case_id.in_(_CASE_IDS), _TIMERS.c.case_id.in_(_CASE_IDS),
                          _MESSAGES.c.case_id.in_(_CASE_IDS))
-_DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(_IDS))
-_DELETE_TIMERS = delete(_TIMERS).where(_TIMERS.c.id.in_(_IDS))
-_DELETE_MESSAGES = delete(_MESSAGES).where(_MESSAGES.c.id.in_(_IDS))
+# One row per statement, so that a batch's deletes go out as one executemany (engine.held_writes).
+_ROW_ID = bindparam("row_id")
+_DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == _ROW_ID)
+_DELETE_TIMER = delete(_TIMERS).where(_TIMERS.c.id == _ROW_ID)
+_DELETE_MESSAGE = delete(_MESSAGES).where(_MESSAGES.c.id == _ROW_ID)
 _MOVE_TIMER = update(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id")).values(
     due_at=bindparam("due_at"), attempts=0)
 _INSERT_TASKS, _INSERT_TIMERS, _INSERT_MESSAGES = insert(_TASKS), insert(_TIMERS), insert(_MESSAGES)
@@ -203,9 +206,8 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     A `new_case` has no rows yet: nothing is read or deleted. `stored`: the rows as read earlier in
     this transaction (read_stored_rows), valid while no other command of the transaction touched the case.
 
-    Plain SQL statements on the session's connection, not ORM objects: this runs on every command,
+    Plain SQL statements (through engine.held_writes), not ORM objects: this runs on every command,
     and the unit of work costs about a millisecond per table here. The caller has written the case."""
-    connection = session.connection()
     running = case.status == "running"
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
     timers, messages = _waits(case, workflow, workflow.get_tasks(state=TaskState.WAITING) if running else [])
@@ -217,16 +219,16 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     changes.withdrawn = [(task_id, name) for task_id, name in existing.items() if task_id not in ready]
     if changes.withdrawn:
         gone = [task_id for task_id, _ in changes.withdrawn]
-        connection.execute(_DELETE_TASKS, {"ids": gone})
+        write(session, DELETE, _DELETE_TASK, [{"row_id": task_id} for task_id in gone])
         _forget(session, OpenTask, gone)
     added = [_open_task_row(case, task, workflow, now) for task_id, task in ready.items() if task_id not in existing]
     if added:
-        connection.execute(_INSERT_TASKS, added)
+        write(session, INSERT, _INSERT_TASKS, added)
 
     existing_timers = {task_id: (row.row_id, row.due_at) for task_id, row in stored["timer"].items()}
     gone = [row_id for task_id, (row_id, _) in existing_timers.items() if task_id not in timers]
     if gone:
-        connection.execute(_DELETE_TIMERS, {"ids": gone})
+        write(session, DELETE, _DELETE_TIMER, [{"row_id": row_id} for row_id in gone])
         _forget(session, WaitingTimer, gone)
     added = []
     for task_id, (element_id, due) in timers.items():
@@ -235,20 +237,20 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
                           "attempts": 0})
             timer_signal.scheduled(session, due)
         elif existing_timers[task_id][1] != due:  # a cycle timer moved on to its next fire
-            connection.execute(_MOVE_TIMER, {"timer_id": existing_timers[task_id][0], "due_at": due})
+            write(session, UPDATE, _MOVE_TIMER, [{"timer_id": existing_timers[task_id][0], "due_at": due}])
             timer_signal.scheduled(session, due)
     if added:
-        connection.execute(_INSERT_TIMERS, added)
+        write(session, INSERT, _INSERT_TIMERS, added)
 
     existing_messages = stored["message"]
     gone = [row.row_id for task_id, row in existing_messages.items()
             if task_id not in messages or (row.name, row.key) != messages[task_id][1:]]
     if gone:
-        connection.execute(_DELETE_MESSAGES, {"ids": gone})
+        write(session, DELETE, _DELETE_MESSAGE, [{"row_id": row_id} for row_id in gone])
         _forget(session, WaitingMessage, gone)
     added = [{"case_id": case.id, "task_id": task_id, "element_id": element_id, "name": name, "correlation_key": key}
              for task_id, (element_id, name, key) in messages.items()
              if task_id not in existing_messages or existing_messages[task_id].row_id in gone]
     if added:
-        connection.execute(_INSERT_MESSAGES, added)
+        write(session, INSERT, _INSERT_MESSAGES, added)
     return changes

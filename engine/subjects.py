@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
+from engine.held_writes import READS_NOTHING_HELD
 from engine.models import Case, Client, Volunteer
 
 SUBJECT_KEYS = ("volunteer_id", "client_id", "assignment_id")
@@ -19,7 +20,7 @@ _PEOPLE = union_all(
     select(literal_column("1").label("rank"), _CLIENTS.c.first_name, _CLIENTS.c.last_name, _CLIENTS.c.personnummer)
     .where(_CLIENTS.c.id == bindparam("client_id")),
     select(literal_column("2"), _VOLUNTEERS.c.first_name, _VOLUNTEERS.c.last_name, _VOLUNTEERS.c.personnummer)
-    .where(_VOLUNTEERS.c.id == bindparam("volunteer_id"))).order_by("rank")
+    .where(_VOLUNTEERS.c.id == bindparam("volunteer_id"))).order_by("rank").execution_options(**READS_NOTHING_HELD)
 
 
 def _as_id(value) -> int | None:

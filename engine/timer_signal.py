@@ -33,7 +33,14 @@ def scheduled(session: Session, due_at: datetime) -> None:
     if earliest is not None and earliest <= due_at:
         return
     session.info[_KEY] = due_at
-    if session.get_bind().dialect.name == "postgresql":
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    # Once, at the end: a statement in the middle of a batch would send its held writes early
+    # (engine.held_writes). PostgreSQL delivers the NOTIFY at commit either way.
+    due_at = session.info.get(_KEY)
+    if due_at is not None and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, :due)"), {"channel": CHANNEL, "due": due_at.isoformat()})
 
 

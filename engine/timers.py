@@ -22,6 +22,7 @@ from engine.clock import Clock
 from engine.db import is_postgresql
 from engine.derived import StoredRows, read_stored_rows
 from engine.events import collected_events, record_event
+from engine.held_writes import held_writes
 from engine.models import Case, WaitingTimer
 from engine.models.cases import RUNNING
 from engine.runtime import Runtime
@@ -169,15 +170,21 @@ def _fire_batch(session: Session, timers: list[ClaimedTimer], clock: Clock, repo
     case from taking the batch with it; False when even parking it failed (the sweep should stop)."""
     stored = read_stored_rows(session, [timer.case_id for timer in timers])  # one read for the batch
     if not careful:
-        with collected_events(session):  # the batch's events in one statement: it is all-or-nothing
-            for timer in timers:
-                try:
-                    case = fire_timer(session, timer, clock=clock, stored=stored[timer.case_id])
-                except Exception as exc:
-                    log.warning("timer sweep: case %s failed (%s); the batch runs again case by case",
-                                timer.case_id, exc)
-                    raise _BatchFailed from exc
-                _count(case, report)
+        # All-or-nothing, so the batch's events go out in one statement and its row writes in one
+        # executemany per statement (engine.held_writes) when it ends.
+        fired, case_id = [], None
+        try:
+            with collected_events(session), held_writes(session):
+                for timer in timers:
+                    case_id = timer.case_id
+                    fired.append(fire_timer(session, timer, clock=clock, stored=stored[timer.case_id]))
+                case_id = None  # a failure from here on is the batch's writes, not one case
+        except Exception as exc:
+            log.warning("timer sweep: %s failed (%s); the batch runs again case by case",
+                        f"case {case_id}" if case_id is not None else "writing the batch", exc)
+            raise _BatchFailed from exc
+        for case in fired:
+            _count(case, report)
         return True
     for timer in timers:
         try:

@@ -1,0 +1,117 @@
+"""Hold a batch's row writes and send each kind of statement once, as one executemany.
+
+A batch of timer firings writes the same few statements for every case it wakes (the case row, the
+timer gone, the next task or timer). Sent one by one that is three or four round trips per case;
+held until the batch ends (or until anything else is about to run on the connection) they go out
+as one executemany per statement, which psycopg sends as one pipeline: a round trip per kind of
+statement for the whole batch.
+
+What keeps it correct:
+- Any other statement on the connection (a read, an ORM flush, a SAVEPOINT, a commit) first sends
+  what is held, so nothing ever reads around a held write. The exception is a read marked
+  `READS_NOTHING_HELD` (e.g. who a case is about, from the registry tables that held writes
+  never touch): otherwise one such read per case would send the batch case by case.
+- Held writes go out in phases: case rows, then deletes, then updates, then inserts; within a phase
+  in the order each statement was first held. A case's own writes never need another order (a save
+  deletes a query row before it adds its successor), and different cases' rows are different rows.
+  A case held a second time sends everything held first.
+- A write that must hit exactly its rows (the case row's lock_version guard) is checked when it is
+  sent, for all its rows at once.
+- On an exception inside the block the held writes are dropped: use the block only where a failure
+  rolls the whole transaction back.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.orm import Session
+
+CASE, DELETE, UPDATE, INSERT = range(4)  # the phases, sent in this order
+_KEY = "kompis.held_writes"
+_INDEPENDENT = "kompis_reads_nothing_held"
+READS_NOTHING_HELD = {_INDEPENDENT: True}  # .execution_options(**READS_NOTHING_HELD) on such a read
+
+
+@dataclass
+class _Held:
+    groups: dict = field(default_factory=dict)  # (phase, statement) -> [params], first-held order
+    must_match: dict = field(default_factory=dict)  # (phase, statement) -> error raised on a short rowcount
+    cases: set = field(default_factory=set)
+
+    def take(self) -> list:
+        order = sorted(self.groups, key=lambda key: key[0])  # stable: first-held order within a phase
+        taken = [(key[1], self.groups[key], self.must_match.get(key)) for key in order]
+        self.groups, self.must_match, self.cases = {}, {}, set()
+        return taken
+
+
+def write(session: Session, phase: int, statement, rows: list[dict], *, case_id: int | None = None,
+          must_match=None) -> None:
+    """Run `statement` for each of `rows`, now or, inside `held_writes`, with the batch's others.
+    `must_match`: an exception (instance) raised unless every row matched one database row."""
+    connection = session.connection()
+    held = connection.info.get(_KEY)
+    if held is None:
+        _run(connection, statement, rows, must_match)
+        return
+    if case_id is not None:
+        if case_id in held.cases:
+            _send(connection, held)
+        held.cases.add(case_id)
+    key = (phase, statement)
+    held.groups.setdefault(key, []).extend(rows)
+    if must_match is not None:
+        held.must_match[key] = must_match
+
+
+@contextmanager
+def held_writes(session: Session):
+    """Hold the block's `write` calls and send them when it ends (see the module's rules)."""
+    connection = session.connection()
+    if _KEY in connection.info:  # nested: the outer block sends
+        yield
+        return
+    held = connection.info[_KEY] = _Held()
+    try:
+        yield
+        _send(connection, held)
+    finally:
+        del connection.info[_KEY]
+
+
+def _run(connection: Connection, statement, rows: list[dict], must_match) -> None:
+    result = connection.execute(statement, rows if len(rows) > 1 else rows[0])
+    if must_match is not None and result.rowcount != len(rows):
+        raise must_match
+
+
+def _send(connection: Connection, held: _Held) -> None:
+    for statement, rows, must_match in held.take():
+        _run(connection, statement, rows, must_match)
+
+
+@event.listens_for(Engine, "before_execute")
+def _send_before_anything_else(connection, clauseelement, multiparams, params, execution_options):
+    held = connection.info.get(_KEY)
+    if held is None or not held.groups:
+        return
+    if not (isinstance(clauseelement, Executable) and clauseelement.get_execution_options().get(_INDEPENDENT)):
+        _send(connection, held)  # take() empties it first: the sends themselves pass straight through
+
+
+@event.listens_for(Engine, "commit")
+def _send_before_commit(connection):
+    held = connection.info.get(_KEY)
+    if held is not None and held.groups:
+        _send(connection, held)
+
+
+@event.listens_for(Engine, "rollback")
+def _drop_on_rollback(connection):
+    held = connection.info.get(_KEY)
+    if held is not None:
+        held.take()

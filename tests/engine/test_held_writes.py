@@ -1,0 +1,128 @@
+"""Held writes: a batch's row writes go out together, yet every read sees them, a stale case fails
+the batch as a whole, and nothing held survives a failure."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+import engine
+import engine.held_writes as held_writes_module
+from engine.case_rows import load_case, write_case
+from engine.deployments import deploy
+from engine.errors import StaleCase
+from engine.held_writes import held_writes
+from engine.models import Case, Event, OpenTask, WaitingTimer
+from tests.bpmn_text import timer_process
+
+
+@pytest.fixture
+def statements(sessions):
+    """Every statement the database receives: (first words, executemany)."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((" ".join(statement.split()[:3]), executemany))
+
+    bind = sessions.kw["bind"]
+    event.listen(bind, "before_cursor_execute", record)
+    yield seen
+    event.remove(bind, "before_cursor_execute", record)
+
+
+def start_timed(sessions, clock, n: int) -> list[int]:
+    with sessions.begin() as session:
+        deploy(session, {"t.bpmn": timer_process('"P1D"')}, "t.bpmn", user="owner", clock=clock)
+        return [engine.start_case(session, "timed", {}, user="anna", clock=clock).id for _ in range(n)]
+
+
+def test_a_batch_of_timers_writes_its_case_rows_with_one_statement(sessions, clock, statements):
+    ids = start_timed(sessions, clock, 10)
+    clock.advance(timedelta(days=2))
+    statements.clear()
+    report = engine.fire_due_timers(sessions, clock=clock)
+    assert (report.fired, report.failed) == (10, 0)
+    assert [s for s in statements if s[0] == "UPDATE cases SET"] == [("UPDATE cases SET", True)]
+    assert [s for s in statements if s[0] == "INSERT INTO open_tasks"] == [("INSERT INTO open_tasks", True)]
+    with sessions() as session:
+        assert sorted(session.scalars(select(OpenTask.case_id)).all()) == ids
+        assert session.scalars(select(WaitingTimer)).all() == []
+        assert {c.lock_version for c in session.scalars(select(Case))} == {3}  # started, waited, fired
+        assert len(session.scalars(select(Event).where(Event.kind == "timer_fired")).all()) == 10
+
+
+def test_a_read_inside_the_block_sees_the_writes_held_before_it(sessions, clock, statements):
+    case_id, = start_timed(sessions, clock, 1)
+    with sessions.begin() as session:
+        with held_writes(session):
+            case = load_case(session, case_id, lock=True)
+            case.title = "Ny rubrik"
+            statements.clear()
+            write_case(session, case)
+            assert statements == []  # held
+            stored = session.connection().execute(select(Case.title).where(Case.id == case_id)).scalar_one()
+            assert stored == "Ny rubrik"
+            assert [s[0] for s in statements] == ["UPDATE cases SET", "SELECT cases.title FROM"]
+
+
+def test_a_case_written_twice_in_one_block_keeps_the_last_write(sessions, clock):
+    case_id, = start_timed(sessions, clock, 1)
+    with sessions.begin() as session, held_writes(session):
+        case = load_case(session, case_id, lock=True)
+        for title in ("först", "sist"):
+            case.title = title
+            write_case(session, case)
+    with sessions() as session:
+        case = session.get(Case, case_id)
+        assert (case.title, case.lock_version) == ("sist", 4)
+
+
+def test_a_stale_case_fails_its_whole_batch_and_nothing_of_it_is_stored(sessions, clock):
+    first, second = start_timed(sessions, clock, 2)
+    with pytest.raises(StaleCase, match="ändrades av någon annan"), sessions.begin() as session:
+        with held_writes(session):
+            fresh, stale = load_case(session, first, lock=True), load_case(session, second, lock=True)
+            fresh.title = stale.title = "ändrad"
+            set_committed_value(stale, "lock_version", stale.lock_version - 1)  # read before someone else wrote
+            write_case(session, fresh)
+            write_case(session, stale)
+    with sessions() as session:
+        assert [c.title for c in session.scalars(select(Case).order_by(Case.id))] == ["", ""]
+
+
+def test_writes_held_when_the_block_fails_are_never_sent(sessions, clock, statements):
+    case_id, = start_timed(sessions, clock, 1)
+    with pytest.raises(ValueError, match="boom"), sessions.begin() as session:
+        case = load_case(session, case_id, lock=True)
+        statements.clear()
+        with held_writes(session):
+            case.title = "aldrig"
+            write_case(session, case)
+            raise ValueError("boom")
+    assert not [s for s in statements if s[0] == "UPDATE cases SET"]
+    with sessions() as session:
+        assert session.get(Case, case_id).title == ""
+
+
+def test_a_batch_whose_writes_are_refused_fires_again_case_by_case_once_each(sessions, clock, monkeypatch, caplog):
+    ids = start_timed(sessions, clock, 4)
+    clock.advance(timedelta(days=2))
+    real_run, refused = held_writes_module._run, []
+
+    def refuse_the_first_batch(connection, statement, rows, must_match):
+        if len(rows) > 1 and not refused:  # only a held batch sends several rows of one statement
+            refused.append(len(rows))
+            raise RuntimeError("the database refused the batch")
+        real_run(connection, statement, rows, must_match)
+
+    monkeypatch.setattr(held_writes_module, "_run", refuse_the_first_batch)
+    report = engine.fire_due_timers(sessions, clock=clock)
+    assert refused == [4]
+    assert (report.fired, report.failed) == (4, 0)
+    assert "writing the batch failed" in caplog.text
+    with sessions() as session:
+        fired = session.scalars(select(Event.case_id).where(Event.kind == "timer_fired")).all()
+        assert sorted(fired) == ids
+        assert sorted(session.scalars(select(OpenTask.case_id)).all()) == ids
