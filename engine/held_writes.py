@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import Executable
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 CASE, DELETE, UPDATE, INSERT = range(4)  # the phases, sent in this order
 _KEY = "kompis.held_writes"

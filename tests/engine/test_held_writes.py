@@ -55,16 +55,15 @@ def test_a_batch_of_timers_writes_its_case_rows_with_one_statement(sessions, clo
 
 def test_a_read_inside_the_block_sees_the_writes_held_before_it(sessions, clock, statements):
     case_id, = start_timed(sessions, clock, 1)
-    with sessions.begin() as session:
-        with held_writes(session):
-            case = load_case(session, case_id, lock=True)
-            case.title = "Ny rubrik"
-            statements.clear()
-            write_case(session, case)
-            assert statements == []  # held
-            stored = session.connection().execute(select(Case.title).where(Case.id == case_id)).scalar_one()
-            assert stored == "Ny rubrik"
-            assert [s[0] for s in statements] == ["UPDATE cases SET", "SELECT cases.title FROM"]
+    with sessions.begin() as session, held_writes(session):
+        case = load_case(session, case_id, lock=True)
+        case.title = "Ny rubrik"
+        statements.clear()
+        write_case(session, case)
+        assert statements == []  # held
+        stored = session.connection().execute(select(Case.title).where(Case.id == case_id)).scalar_one()
+        assert stored == "Ny rubrik"
+        assert [s[0] for s in statements] == ["UPDATE cases SET", "SELECT cases.title FROM"]
 
 
 def test_a_case_written_twice_in_one_block_keeps_the_last_write(sessions, clock):
@@ -81,13 +80,13 @@ def test_a_case_written_twice_in_one_block_keeps_the_last_write(sessions, clock)
 
 def test_a_stale_case_fails_its_whole_batch_and_nothing_of_it_is_stored(sessions, clock):
     first, second = start_timed(sessions, clock, 2)
-    with pytest.raises(StaleCase, match="ändrades av någon annan"), sessions.begin() as session:
-        with held_writes(session):
-            fresh, stale = load_case(session, first, lock=True), load_case(session, second, lock=True)
-            fresh.title = stale.title = "ändrad"
-            set_committed_value(stale, "lock_version", stale.lock_version - 1)  # read before someone else wrote
-            write_case(session, fresh)
-            write_case(session, stale)
+    with pytest.raises(StaleCase, match="ändrades av någon annan"), sessions.begin() as session, \
+            held_writes(session):
+        fresh, stale = load_case(session, first, lock=True), load_case(session, second, lock=True)
+        fresh.title = stale.title = "ändrad"
+        set_committed_value(stale, "lock_version", stale.lock_version - 1)  # read before someone else wrote
+        write_case(session, fresh)
+        write_case(session, stale)
     with sessions() as session:
         assert [c.title for c in session.scalars(select(Case).order_by(Case.id))] == ["", ""]
 
