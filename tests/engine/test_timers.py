@@ -1,8 +1,9 @@
 """Firing due timers: on time, in due order, once, and a failing case does not stop the others."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 import engine
@@ -168,3 +169,34 @@ def test_a_case_woken_by_another_case_of_its_batch_fires_from_its_current_rows(s
         tasks = session.scalars(select(OpenTask.title).where(OpenTask.case_id == listening)).all()
         assert sorted(tasks) == ["Efter ping", "Efter timern"]
         assert session.scalars(select(WaitingTimer)).all() == []
+
+
+def test_other_processes_hear_of_a_new_timer_at_commit_and_never_of_a_rolled_back_one(sessions, clock, db_url):
+    """The NOTIFY that wakes every other `kompis scheduler` goes out once per transaction, with its
+    earliest new due time, and only if the transaction commits."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("NOTIFY is PostgreSQL's (on SQLite one process fires every timer)")
+    import psycopg
+
+    from engine.db import database_url
+    from engine.timer_signal import CHANNEL
+
+    setup_processes(sessions, clock)
+    with sessions.begin() as session:
+        deploy(session, {"s.bpmn": timer_process('"PT1H"', key="soon")}, "s.bpmn", user="owner", clock=clock)
+    listener = psycopg.connect(database_url(db_url).replace("postgresql+psycopg://", "postgresql://"),
+                               autocommit=True)
+    try:
+        listener.execute(f"LISTEN {CHANNEL}")
+        with pytest.raises(RuntimeError), sessions.begin() as session:
+            engine.start_case(session, "timed", {}, user="anna", clock=clock)
+            raise RuntimeError("rolled back")
+        with sessions.begin() as session:
+            engine.start_case(session, "timed", {}, user="anna", clock=clock)  # in a day
+            engine.start_case(session, "soon", {}, user="anna", clock=clock)  # in an hour: the earliest
+        heard = [datetime.fromisoformat(n.payload) for n in listener.notifies(timeout=2, stop_after=2)]
+    finally:
+        listener.close()
+    with sessions() as session:
+        due = sorted(session.scalars(select(WaitingTimer.due_at)).all())
+    assert len(due) == 2 and heard == [due[0]]
