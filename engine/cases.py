@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import functools
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -34,6 +35,7 @@ from engine.errors import (
 )
 from engine.events import collected_events, record_event
 from engine.failures import describe
+from engine.held_writes import held_writes
 from engine.models import Case, Deployment, Event, OpenTask
 from engine.models.cases import CANCELLED, COMPLETED, ERROR, RUNNING
 from engine.runtime import Runtime
@@ -41,6 +43,16 @@ from engine.script_helpers import build_helpers
 from engine.subjects import refresh_subject
 
 MAX_CHAINED_STARTS = 20
+
+
+def _writes_held(command):
+    """Run the command with its row writes held and sent together at its end (engine.held_writes:
+    on PostgreSQL one round trip for all of them). Every caller rolls back a command that raises."""
+    @functools.wraps(command)
+    def run(session: Session, *args, **kwargs):
+        with held_writes(session):
+            return command(session, *args, **kwargs)
+    return run
 
 
 def _make_runtime(session, clock, user, given: Runtime | None) -> Runtime:
@@ -119,6 +131,7 @@ def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_tas
     return changes
 
 
+@_writes_held
 def start_case(session: Session, process_key: str, data: dict | None = None, *, user: str, clock: Clock,
                business_key: str | None = None, title: str = "", parent_case_id: int | None = None,
                _runtime: Runtime | None = None) -> Case:
@@ -183,6 +196,7 @@ def get_open_task(session: Session, task_id: str) -> OpenTask:
     return row
 
 
+@_writes_held
 def complete_task(session: Session, task_id: str, data: dict | None, *, user: str, clock: Clock,
                   claim: bool = False, _runtime: Runtime | None = None) -> Case:
     """Complete a user task with form data; `claim`: take it first if nobody holds it (the history
@@ -295,6 +309,7 @@ def assign_task(session: Session, task_id: str, assignee: str | None, *, user: s
     return row
 
 
+@_writes_held
 def cancel_case(session: Session, case_id: int, *, user: str, clock: Clock, reason: str = "") -> Case:
     """Stop a running (or failed) case for good. Raises UnknownCase, CaseNotRunning."""
     runtime = _make_runtime(session, clock, user, None)
@@ -309,6 +324,7 @@ def cancel_case(session: Session, case_id: int, *, user: str, clock: Clock, reas
     return case
 
 
+@_writes_held
 def retry_case(session: Session, case_id: int, data: dict | None = None, *, user: str, clock: Clock) -> Case:
     """Run a failed case's failed step again, after merging corrected `data` into that step."""
     runtime = _make_runtime(session, clock, user, None)
@@ -333,6 +349,7 @@ def retry_case(session: Session, case_id: int, data: dict | None = None, *, user
     return case
 
 
+@_writes_held
 def deliver_message(session: Session, case_id: int, name: str, payload: dict, *, user: str, clock: Clock,
                     _runtime: Runtime | None = None) -> Case:
     """Give one case the message it waits for; the payload lands in its data."""

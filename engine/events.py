@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.held_writes import INSERT, write
 from engine.models import Event
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def _write(session: Session, rows: list[dict]) -> None:
         return
     if session.new:
         session.flush()
-    session.connection().execute(_INSERT, rows)
+    write(session, INSERT, _INSERT, rows)  # inside engine.held_writes: with the command's other writes
 
 
 @sa_event.listens_for(Event, "before_update")

@@ -19,6 +19,13 @@ What keeps it correct:
   sent, for all its rows at once.
 - On an exception inside the block the held writes are dropped: use the block only where a failure
   rolls the whole transaction back.
+
+On PostgreSQL what is held goes out as one psycopg pipeline: every statement is sent before any
+answer is awaited, so a command's five writes (the case, its old and new task, its notification,
+its events) cost one round trip instead of five. Inside a pipeline psycopg knows a statement's
+rowcount only after the pipeline ends, and SQLAlchemy reads it at once, so these statements are
+compiled once by SQLAlchemy and run on the driver's own cursors; the cursor events are still
+dispatched, so whatever counts statements still sees them.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
@@ -90,8 +98,85 @@ def _run(connection: Connection, statement, rows: list[dict], must_match) -> Non
 
 
 def _send(connection: Connection, held: _Held) -> None:
-    for statement, rows, must_match in held.take():
+    taken = held.take()
+    if len(taken) > 1 and connection.dialect.name == "postgresql":
+        prepared = [_prepared(connection, statement, rows) for statement, rows, _ in taken]
+        if None not in prepared:
+            _run_pipelined(connection, taken, prepared)
+            return
+    for statement, rows, must_match in taken:
         _run(connection, statement, rows, must_match)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement as the driver takes it: SQL text and what turns a row into its parameters."""
+    compiled: object
+    processors: tuple  # (parameter name, bind processor)
+
+    def parameters(self, row: dict) -> dict:
+        values = self.compiled.construct_params(row)
+        for name, process in self.processors:
+            values[name] = process(values[name])
+        return values
+
+
+_PREPARED: dict = {}  # (statement, dialect name, the rows' keys) -> _Prepared, or None: not pipelinable
+
+
+def _prepared(connection: Connection, statement, rows: list[dict]) -> _Prepared | None:
+    key = (statement, connection.dialect.name, tuple(rows[0]))
+    if key not in _PREPARED:
+        _PREPARED[key] = _compile(connection.dialect, statement, list(rows[0]))
+    return _PREPARED[key]
+
+
+def _compile(dialect, statement, keys: list[str]) -> _Prepared | None:
+    # As for an executemany: no RETURNING of a new primary key, which nothing held reads.
+    compiled = statement.compile(dialect=dialect, column_keys=keys, for_executemany=True)
+    # Python-side column defaults, expanding IN lists and RETURNING need SQLAlchemy's execution
+    # context: such a statement goes the ordinary way (none of Kompis' held writes is one).
+    if (compiled.insert_prefetch or compiled.update_prefetch or compiled.literal_execute_params
+            or compiled.post_compile_params or compiled.effective_returning):
+        return None
+    processors = []
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((compiled.escaped_bind_names.get(name, name), process))
+    return _Prepared(compiled, tuple(processors))
+
+
+def _run_pipelined(connection: Connection, taken: list, prepared: list[_Prepared]) -> None:
+    """Send every statement in one pipeline; check the rowcounts once the answers are in."""
+    driver = connection.connection.driver_connection
+    sent = []
+    sql = params = None
+    try:
+        with driver.pipeline():
+            for (_, rows, must_match), statement in zip(taken, prepared):
+                sql, params = statement.compiled.string, [statement.parameters(row) for row in rows]
+                many = len(params) > 1
+                cursor = driver.cursor()
+                connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, many)
+                if many:
+                    cursor.executemany(sql, params)
+                else:
+                    cursor.execute(sql, params[0])
+                sent.append((cursor, sql, params, many, len(rows), must_match))
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy's own execution would: its exception classes, and a lost connection is dropped.
+        lost = connection.dialect.is_disconnect(exc, driver, None)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(sql, params, exc, connection.dialect.loaded_dbapi.Error,
+                                  connection_invalidated=lost, dialect=connection.dialect) from exc
+    for cursor, sql, params, many, count, must_match in sent:
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, params, None, many)
+        matched = cursor.rowcount
+        cursor.close()
+        if must_match is not None and matched != count:
+            raise must_match
 
 
 @event.listens_for(Engine, "before_execute")

@@ -9,24 +9,26 @@ from abc import ABC, abstractmethod
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
+from engine.held_writes import INSERT, write
 from engine.models.notifications import Notification
 
 log = logging.getLogger(__name__)
 BACKOFF_MINUTES = (1, 5, 30, 120, 720)
+_INSERT = insert(Notification.__table__)
 
 
 def queue_notification(session: Session, clock: Clock, *, recipient: str, subject: str, body: str,
-                       case_id: int | None = None) -> Notification:
-    """Add a pending message to the outbox."""
+                       case_id: int | None = None) -> None:
+    """Add a pending message to the outbox: a plain INSERT (inside engine.held_writes, sent with the
+    command's other writes), as diagram code queues one on many steps."""
     now = clock.now()
-    row = Notification(case_id=case_id, recipient=recipient, subject=subject, body=body, status="pending",
-                       attempts=0, created_at=now, next_attempt_at=now)
-    session.add(row)
-    return row
+    write(session, INSERT, _INSERT, [{"case_id": case_id, "recipient": recipient, "subject": subject, "body": body,
+                                      "status": "pending", "attempts": 0, "last_error": None, "created_at": now,
+                                      "next_attempt_at": now, "sent_at": None}])
 
 
 class Sender(ABC):

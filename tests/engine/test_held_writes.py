@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 import engine
@@ -13,8 +14,8 @@ import engine.held_writes as held_writes_module
 from engine.case_rows import load_case, write_case
 from engine.deployments import deploy
 from engine.errors import StaleCase
-from engine.held_writes import held_writes
-from engine.models import Case, Event, OpenTask, WaitingTimer
+from engine.held_writes import INSERT, held_writes, write
+from engine.models import Case, Event, Notification, OpenTask, WaitingTimer
 from tests.bpmn_text import timer_process
 
 
@@ -108,15 +109,17 @@ def test_writes_held_when_the_block_fails_are_never_sent(sessions, clock, statem
 def test_a_batch_whose_writes_are_refused_fires_again_case_by_case_once_each(sessions, clock, monkeypatch, caplog):
     ids = start_timed(sessions, clock, 4)
     clock.advance(timedelta(days=2))
-    real_run, refused = held_writes_module._run, []
+    real_send, refused = held_writes_module._send, []
 
-    def refuse_the_first_batch(connection, statement, rows, must_match):
-        if len(rows) > 1 and not refused:  # only a held batch sends several rows of one statement
-            refused.append(len(rows))
+    def refuse_the_first_batch(connection, held):
+        several = [len(rows) for rows in held.groups.values() if len(rows) > 1]
+        if several and not refused:  # only a held batch sends several rows of one statement
+            refused.append(max(several))
+            held.take()
             raise RuntimeError("the database refused the batch")
-        real_run(connection, statement, rows, must_match)
+        real_send(connection, held)
 
-    monkeypatch.setattr(held_writes_module, "_run", refuse_the_first_batch)
+    monkeypatch.setattr(held_writes_module, "_send", refuse_the_first_batch)
     report = engine.fire_due_timers(sessions, clock=clock)
     assert refused == [4]
     assert (report.fired, report.failed) == (4, 0)
@@ -125,3 +128,67 @@ def test_a_batch_whose_writes_are_refused_fires_again_case_by_case_once_each(ses
         fired = session.scalars(select(Event.case_id).where(Event.kind == "timer_fired")).all()
         assert sorted(fired) == ids
         assert sorted(session.scalars(select(OpenTask.case_id)).all()) == ids
+
+
+def waiting_at_the_task(sessions, clock) -> tuple[int, str]:
+    """A case whose timer has fired: it waits at its user task."""
+    case_id, = start_timed(sessions, clock, 1)
+    clock.advance(timedelta(days=2))
+    engine.fire_due_timers(sessions, clock=clock)
+    with sessions() as session:
+        return case_id, session.scalars(select(OpenTask.id).where(OpenTask.case_id == case_id)).one()
+
+
+def test_a_commands_writes_go_out_together_and_on_postgresql_in_one_pipeline(sessions, clock, statements,
+                                                                             monkeypatch):
+    case_id, task_id = waiting_at_the_task(sessions, clock)
+    real_pipeline, pipelines = held_writes_module._run_pipelined, []
+
+    def counted(connection, taken, prepared):
+        pipelines.append([" ".join(str(statement).split()[:3]) for statement, _, _ in taken])
+        real_pipeline(connection, taken, prepared)
+
+    monkeypatch.setattr(held_writes_module, "_run_pipelined", counted)
+    statements.clear()
+    with sessions.begin() as session:
+        engine.complete_task(session, task_id, {"note": "klart"}, user="anna", clock=clock)
+    writes = [s[0] for s in statements if s[0].split()[0] in ("UPDATE", "DELETE", "INSERT")]
+    assert writes == ["UPDATE cases SET", "DELETE FROM open_tasks", "INSERT INTO events"]  # case, task, events
+    expected = [writes] if sessions.kw["bind"].dialect.name == "postgresql" else []
+    assert pipelines == expected
+    with sessions() as session:
+        case = session.get(Case, case_id)
+        assert (case.status, case.lock_version) == ("completed", 4)
+        assert session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)).all() == []
+        completed = session.scalars(select(Event).where(Event.kind == "task_completed")).one()
+        assert (completed.task_id, completed.data, completed.at) == (task_id, {"note": "klart"}, clock.now())
+
+
+def test_a_write_the_database_refuses_raises_its_error_and_nothing_held_with_it_is_stored(sessions, clock):
+    case_id, task_id = waiting_at_the_task(sessions, clock)
+    with sessions() as session:
+        row = {c.name: getattr(session.get(OpenTask, task_id), c.key) for c in OpenTask.__table__.columns}
+    with pytest.raises(IntegrityError), sessions.begin() as session, held_writes(session):
+        case = load_case(session, case_id, lock=True)
+        case.title = "aldrig"
+        write_case(session, case)
+        write(session, INSERT, insert(OpenTask.__table__), [row])  # the same task id again
+    with sessions() as session:
+        assert session.get(Case, case_id).title == ""
+        assert session.scalars(select(OpenTask.id)).all() == [task_id]
+
+
+def test_a_held_write_that_needs_the_models_defaults_still_gets_them(sessions, clock):
+    case_id, = start_timed(sessions, clock, 1)
+    with sessions.begin() as session, held_writes(session):
+        case = load_case(session, case_id, lock=True)
+        case.title = "med påminnelse"
+        write_case(session, case)
+        # status and attempts left out: their defaults live on the model, not in the database
+        write(session, INSERT, insert(Notification.__table__),
+              [{"case_id": case_id, "recipient": "sara@example.se", "subject": "Påminnelse", "body": "Hej",
+                "created_at": clock.now(), "next_attempt_at": clock.now()}])
+    with sessions() as session:
+        note = session.scalars(select(Notification)).one()
+        assert (note.status, note.attempts, note.case_id) == ("pending", 0, case_id)
+        assert session.get(Case, case_id).title == "med påminnelse"

@@ -23,10 +23,9 @@ class FlakySender(Sender):
 
 def queue(sessions, clock, subject="Påminnelse"):
     with sessions.begin() as session:
-        row = queue_notification(session, clock, recipient="sara@example.se", subject=subject,
-                                 body="Vi väntar på din månadsrapport.")
-        session.flush()
-        return row.id
+        queue_notification(session, clock, recipient="sara@example.se", subject=subject,
+                           body="Vi väntar på din månadsrapport.")
+        return session.scalars(select(Notification.id).where(Notification.subject == subject)).one()
 
 
 def status(sessions, notification_id):

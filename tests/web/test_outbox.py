@@ -17,8 +17,9 @@ def test_manager_sees_reminders_and_requeues_a_failed_one(login, sessions, clock
     with sessions.begin() as session:
         queue_notification(session, clock, recipient="sara@example.se", subject="Påminnelse om samtycke",
                            body="Vi väntar på ditt samtycke.")
-        failed = queue_notification(session, clock, recipient="ali@example.se", subject="Månadsrapport saknas",
-                                    body="Skicka din rapport.")
+        queue_notification(session, clock, recipient="ali@example.se", subject="Månadsrapport saknas",
+                           body="Skicka din rapport.")
+        failed = session.scalars(select(Notification).where(Notification.subject == "Månadsrapport saknas")).one()
         failed.status, failed.attempts, failed.last_error = "failed", 6, "ConnectionRefusedError"
         session.flush()
         failed_id = failed.id
