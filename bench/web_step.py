@@ -33,28 +33,30 @@ def open_task_ids(sessions, name: str = TASK, limit: int = 300) -> list[str]:
                                .order_by(OpenTask.id).limit(limit)).all()
 
 
-def raw_spiff(sessions, task_id: str, n: int) -> dict:
+class RawStep:
     """SpiffWorkflow alone: deserialize the case's full JSON, complete the task, serialize."""
-    with sessions() as session:
-        case = session.get(Case, session.get(OpenTask, task_id).case_id)
-        model = compiled_model(case.deployment)
-        workflow = load_state(case.state, case.serializer_version, model.spec, model.subprocess_specs)
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
-    stored = serializer.serialize_json(workflow)
-    # SpiffWorkflow's default (unsandboxed) script engine, with do-nothing stand-ins for Kompis' helpers.
-    script_engine = PythonScriptEngine(environment=TaskDataEnvironment(_stand_ins()))
-    timings = []
-    for _ in range(n):
+
+    def __init__(self, sessions, task_id: str):
+        with sessions() as session:
+            case = session.get(Case, session.get(OpenTask, task_id).case_id)
+            model = compiled_model(case.deployment)
+            workflow = load_state(case.state, case.serializer_version, model.spec, model.subprocess_specs)
+        self.task_id = UUID(task_id)
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+        self.stored = self.serializer.serialize_json(workflow)
+        # SpiffWorkflow's default (unsandboxed) script engine, with do-nothing stand-ins for Kompis' helpers.
+        self.script_engine = PythonScriptEngine(environment=TaskDataEnvironment(_stand_ins()))
+
+    def once(self) -> float:
         began = time.perf_counter()
-        restored = serializer.deserialize_json(stored)
-        restored.script_engine = script_engine
-        task = restored.get_task_from_id(UUID(task_id))
+        restored = self.serializer.deserialize_json(self.stored)
+        restored.script_engine = self.script_engine
+        task = restored.get_task_from_id(self.task_id)
         task.set_data(**DATA)
         task.run()
         restored.do_engine_steps()
-        serializer.serialize_json(restored)
-        timings.append(time.perf_counter() - began)
-    return {**timing(timings), "json_bytes": len(stored.encode())}
+        self.serializer.serialize_json(restored)
+        return time.perf_counter() - began
 
 
 def _stand_ins() -> dict:
@@ -70,14 +72,30 @@ def _stand_ins() -> dict:
     return {name: (lambda *args, **kwargs: None) for name in helpers}
 
 
-def through_web(client, token: str, task_ids: list[str]) -> dict:
-    """POST …/complete for each task through the WSGI app; every answer must be 200."""
-    timings, statuses = [], {}
-    headers = {"Authorization": f"Bearer {token}"}
+def _complete(client, token: str, task_id: str, n: int) -> tuple[float, int]:
+    """POST …/complete through the WSGI app: (seconds, status)."""
+    began = time.perf_counter()
+    response = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": DATA},
+                           headers={"Authorization": f"Bearer {token}"},
+                           environ_overrides={"REMOTE_ADDR": f"127.2.{n // 250}.{n % 250 + 1}"})
+    return time.perf_counter() - began, response.status_code
+
+
+def raw_and_web_in_turns(sessions, client, token: str, task_ids: list[str], warm_up: int) -> tuple[dict, dict]:
+    """The raw step and a completion through the web app taken in turns, so that whatever else the
+    machine runs meanwhile weighs on both alike (on a shared virtual machine the raw step alone has
+    moved by half between two runs). The first `warm_up` of each are left out of the figures: a new
+    worker's first requests prepare statements and fill caches once."""
+    raw = RawStep(sessions, task_ids[0])
+    raw_times, web_times, first, statuses = [], [], [], {}
     for n, task_id in enumerate(task_ids):
-        began = time.perf_counter()
-        response = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": DATA}, headers=headers,
-                               environ_overrides={"REMOTE_ADDR": f"127.2.{n // 250}.{n % 250 + 1}"})
-        timings.append(time.perf_counter() - began)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-    return {**timing(timings), "statuses": statuses}
+        raw_seconds = raw.once()
+        seconds, status = _complete(client, token, task_id, n)
+        statuses[status] = statuses.get(status, 0) + 1
+        if n < warm_up:
+            first.append(seconds)
+        else:
+            raw_times.append(raw_seconds)
+            web_times.append(seconds)
+    web = {**timing(web_times), "statuses": statuses, "warm_up": timing(first) if first else None}
+    return {**timing(raw_times), "json_bytes": len(raw.stored.encode())}, web

@@ -119,7 +119,7 @@ def _save(case: Case, workflow: BpmnWorkflow, runtime: Runtime, *, completed_tas
     case.serializer_version = STATE_VERSION
     case.updated_at = runtime.clock.now()
     session = runtime.session
-    refresh_subject(session, case, workflow.last_task.data if workflow.last_task is not None else {})
+    refresh_subject(session, case, workflow.last_task.data if workflow.last_task is not None else {}, stored)
     write_case(session, case)  # the case row first: a stale lock_version stops us before anything else
     changes = sync_derived_rows(session, case, workflow, runtime.clock.now(), new_case=new_case, stored=stored)
     for task_id, element_id in changes.withdrawn:

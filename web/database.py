@@ -50,6 +50,17 @@ def reader() -> Session:
     return g.db_reader
 
 
+def for_lookup(writes: bool) -> Session:
+    """Where a look-up before the request's command runs (the API token): for a request that may
+    write on PostgreSQL, the command's own session, one pooled connection per request instead of
+    two (a checkout with its liveness ping costs ~0.3 ms). Otherwise the reader: on SQLite the
+    command session's first statement takes the write lock, which the request must not hold while
+    it does anything else."""
+    if writes and current_app.extensions["kompis"]["engine"].dialect.name == "postgresql":
+        return session()
+    return reader()
+
+
 def sessions():
     return current_app.extensions["kompis"]["sessions"]
 

@@ -32,6 +32,9 @@ def test_the_whole_benchmark_runs_at_scale_100_and_reports_every_goal(capsys):
         assert measure in out
     assert results["population"]["open_tasks"] >= 100
     assert set(results["web_complete"]["statuses"]) == {200}
+    # The raw step and the completions are taken in turns, the first few of each left out.
+    assert results["web_complete"]["n"] == results["raw_step"]["n"] >= 5
+    assert results["web_complete"]["warm_up"]["n"] == 2 and "a new worker's first completions" in out
     assert results["timers_one"]["duplicates"] == 0 and results["timers_one"]["missed"] == 0
     # Two worker processes really started their share, and the raw ceilings are printed beside.
     assert results["starts_two"]["started"] == 50 and results["starts_two"]["processes"] == 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from xml.sax.saxutils import escape
 
 import pytest
 from sqlalchemy import select
@@ -311,6 +312,63 @@ def test_case_subject_is_kept_for_the_inbox_from_data_then_registry(sessions, cl
     assert (one.subject_name, one.subject_pnr) == ("Ali Nur", "19900101-0017")
     assert "199001010017" in one.search_text and "ali nur" in one.search_text
     assert (two.volunteer_id, two.subject_name, two.subject_pnr) == (volunteer, "Sara Lind", "19811218-9876")
+
+
+def _rename_on_completion_process() -> str:
+    """start -> 'Kontrollera' -> script: a note "byt namn" renames the volunteer -> 'Igen' -> end."""
+    from tests.bpmn_text import HEAD
+
+    script = 'if note == "byt namn":\n    register_volunteer({"volunteer_id": volunteer_id, "first_name": "Sarah"})'
+    return HEAD + f"""  <bpmn:process id="renaming" isExecutable="true">
+    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent" targetRef="Check"/>
+    <bpmn:userTask id="Check" name="Kontrollera" camunda:formKey="note" camunda:candidateGroups="handlaggare">
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="F2" sourceRef="Check" targetRef="Rename"/>
+    <bpmn:scriptTask id="Rename" name="Byt namn"><bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>
+      <bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="F3" sourceRef="Rename" targetRef="Again"/>
+    <bpmn:userTask id="Again" name="Igen" camunda:formKey="note" camunda:candidateGroups="handlaggare">
+      <bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="F4" sourceRef="Again" targetRef="EndEvent"/>
+    <bpmn:endEvent id="EndEvent"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("note, shown", [("inget", "Sara Lind"), ("byt namn", "Sarah Lind")])
+def test_a_completion_shows_who_the_case_is_about_as_the_registry_has_them_after_it(sessions, clock, note, shown):
+    """The people are read with the case's rows under its lock, and read again when the step itself
+    changed the registry."""
+    from sqlalchemy import event
+
+    from engine.deployments import deploy
+    from engine.registry import Registry
+
+    with sessions.begin() as session:
+        deploy(session, {"r.bpmn": _rename_on_completion_process()}, "r.bpmn", user="owner", clock=clock)
+        volunteer = Registry(session, clock, "anna").register_volunteer(
+            {"first_name": "Sara", "last_name": "Lind", "personnummer": "198112189876"})
+    case_id = start(sessions, clock, key="renaming", data={"volunteer_id": volunteer})
+    [task] = open_tasks(sessions, case_id)
+    people_reads = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT 1 AS rank"):
+            people_reads.append(statement)
+
+    bind = sessions.kw["bind"]
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        complete(sessions, clock, task.id, {"note": note})
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    with sessions() as session:
+        case = session.get(Case, case_id)
+    assert (case.subject_name, case.subject_pnr) == (shown, "19811218-9876")
+    assert shown.lower() in case.search_text
+    assert len(people_reads) == (1 if note == "byt namn" else 0)
 
 
 @pytest.mark.parametrize("action", ["claim", "unclaim", "assign"])

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from engine.models import Case
 from engine.users import create_token, create_user
 from tests.bpmn_text import script_process
 from tests.conftest import FIXTURES
@@ -94,7 +96,13 @@ def test_revoked_and_expired_tokens_get_401(client, sessions, clock):
         revoked = create_token(session, "anna", clock=clock)
         expiring = create_token(session, "anna", clock=clock, expires=timedelta(hours=1))
         revoke_token(session, revoked[:12], clock=clock)
+    start = {"process_key": "approval", "data": {}}
     assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {revoked}"}).status_code == 401
+    # A request that writes checks its token where its command runs (PostgreSQL: the same session).
+    assert client.post("/api/v1/cases", json=start, headers={"Authorization": f"Bearer {revoked}"}).status_code == 401
     assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {expiring}"}).status_code == 200
     clock.advance(timedelta(hours=2))
     assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {expiring}"}).status_code == 401
+    assert client.post("/api/v1/cases", json=start, headers={"Authorization": f"Bearer {expiring}"}).status_code == 401
+    with sessions() as session:
+        assert session.scalars(select(Case)).all() == []

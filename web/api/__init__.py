@@ -59,7 +59,8 @@ def token_required(*roles: str):
         def wrapped(*args, **kwargs):
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-            user = user_for_token(database.reader(), token, clock=database.clock()) if token else None
+            lookup = database.for_lookup(writes=request.method not in ("GET", "HEAD", "OPTIONS"))
+            user = user_for_token(lookup, token, clock=database.clock()) if token else None
             if user is None:
                 abort(401)
             if roles and user.role not in roles and user.role != "admin":
