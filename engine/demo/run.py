@@ -221,6 +221,10 @@ class Demo:
                 "manual_activities": "Promenader", "manual_concerns": ""})
 
 
+# What the "Pågående ärenden" phase waits in simulated time (six interviews of two days), with room.
+_ONGOING_PHASE = timedelta(days=14)
+
+
 def run_demo(sessions: sessionmaker, *, end: datetime | None = None, months: int = 14, seed: int = 17,
              progress=None) -> tuple[DemoReport, datetime]:
     """Fill an empty database with demo data; returns the report and the time it ends at.
@@ -250,8 +254,8 @@ def run_demo(sessions: sessionmaker, *, end: datetime | None = None, months: int
     while True:
         local = clock.now().astimezone(STOCKHOLM)
         third = datetime(local.year + local.month // 12, local.month % 12 + 1, 3, 9, tzinfo=STOCKHOLM)
-        if third >= end:
-            break
+        if third + _ONGOING_PHASE >= end:
+            break  # the cases still under way (below) need their days before the end
         demo.wait(f"PT{int((third - clock.now()).total_seconds())}S")
         demo.monthly_reports()
         demo.handle_old_missing_reports()
