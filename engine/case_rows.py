@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, defer, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 
 from engine.errors import StaleCase
 from engine.held_writes import CASE, write
@@ -33,6 +33,7 @@ _WRITE = (update(_CASES)
           .values({column: bindparam("w_" + column) for column in MUTABLE} | {"lock_version": bindparam("w_next")}))
 _INSERT = insert(_CASES).returning(_CASES.c.id)
 _VERSION_WITHOUT_FILES = [defer(Deployment.files)]
+_NEW_CASE = manager_of_class(Case).new_instance
 _STALE = "Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen."
 
 
@@ -65,8 +66,11 @@ def insert_case(session: Session, deployment: Deployment, **values) -> Case:
 
 def _as_stored(session: Session, row: dict, deployment: Deployment) -> Case:
     """The Case of a row that is in the database as given: persistent in `session`, nothing to flush."""
-    case = Case(**row)
-    case.deployment = deployment
+    # The values go into the instance's dict as a query's loading puts them: Case(**row) sent each
+    # of the 25 columns through the ORM's change events (a tenth of a millisecond per timer fired).
+    case = _NEW_CASE()
+    case.__dict__.update(row)
+    case.__dict__["deployment"] = deployment
     make_transient_to_detached(case)
     session.add(case)
     return case

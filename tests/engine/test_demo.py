@@ -1,21 +1,21 @@
 """`kompis demo` runs the real processes and leaves every inbox tab and registry page with content."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from engine.deployments import deploy_builtin_processes
 from engine.demo.run import DemoRefused, run_demo
+from engine.deployments import deploy_builtin_processes
 from engine.models import Assignment, Case, Client, OpenTask, PaymentBasis, Volunteer
 from engine.models.registry import VOLUNTEER_STATUSES
 
 
 # The second end lies just after a month's reports fall due (the 3rd, 09:00 Stockholm): the demo once
 # ran those reports and then the cases still under way past the end and refused to finish.
-@pytest.mark.parametrize("end", [datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc),
-                                 datetime(2026, 12, 3, 8, 30, tzinfo=timezone.utc)], ids=["mid-month", "after-the-3rd"])
+@pytest.mark.parametrize("end", [datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+                                 datetime(2026, 12, 3, 8, 30, tzinfo=UTC)], ids=["mid-month", "after-the-3rd"])
 def test_demo_fills_every_status_and_refuses_a_second_run(sessions, clock, forms, end):
     with sessions.begin() as session:
         deploy_builtin_processes(session, clock=clock, forms=forms)
