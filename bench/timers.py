@@ -23,7 +23,7 @@ import engine
 from bench.common import bench_url, fresh_database
 from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.bpmn.validation import compile_bundle
-from engine.clock import SystemClock
+from engine.clock import SimulatedClock, SystemClock
 from engine.deployments import deploy
 from engine.models import Event, WaitingTimer
 from engine.scheduler import TimerScheduler
@@ -33,9 +33,10 @@ HERE = Path(__file__).resolve().parent
 KOMPIS = str(Path(sys.executable).parent / "kompis")
 
 
-def due_cases(sessions, n: int, key: str = "timed") -> None:
-    """`n` cases whose timer falls due a moment after they start."""
-    clock = SystemClock()
+def due_cases(sessions, n: int, key: str = "timed", *, at_once: bool = False) -> None:
+    """`n` cases whose timer falls due a moment after they start; `at_once`: all at the same instant
+    (started on a clock held still), as a month's report deadlines fall due together."""
+    clock = SimulatedClock(SystemClock().now()) if at_once else SystemClock()
     with sessions.begin() as session:
         deploy(session, {"t.bpmn": timer_process('"PT0.1S"', key=key)}, "t.bpmn", user="bench", clock=clock)
     for start in range(0, n, 500):
@@ -55,12 +56,12 @@ def run_schedulers(url: str, count: int) -> float:
     return time.perf_counter() - began
 
 
-def throughput_on(sessions, url: str, n: int, schedulers: int) -> dict:
+def throughput_on(sessions, url: str, n: int, schedulers: int, *, at_once: bool = False) -> dict:
     """Fire `n` due timers with `schedulers` processes on a database that may hold anything else.
     The rate is taken over the firing itself (first to last timer_fired), not the processes' start-up."""
     with sessions() as session:
         before = session.scalar(select(func.max(Event.id))) or 0
-    due_cases(sessions, n)
+    due_cases(sessions, n, at_once=at_once)
     seconds = run_schedulers(url, schedulers)
     mine = (Event.kind == "timer_fired", Event.id > before)
     with sessions() as session:
@@ -68,9 +69,11 @@ def throughput_on(sessions, url: str, n: int, schedulers: int) -> dict:
         distinct = session.scalar(select(func.count(func.distinct(Event.case_id))).where(*mine))
         first, last = session.execute(select(func.min(Event.at), func.max(Event.at)).where(*mine)).one()
         left = session.scalar(select(func.count()).select_from(WaitingTimer).where(WaitingTimer.due_at <= SystemClock().now()))
+        instants = len({data["due_at"] for data in session.scalars(select(Event.data).where(*mine))})
     window = max((last - first).total_seconds(), 1e-6) if fired else seconds
     return {"fired": fired, "duplicates": fired - distinct, "missed": left, "seconds": seconds,
-            "per_second": fired / window, "per_second_wall": fired / seconds, "schedulers": schedulers}
+            "per_second": fired / window, "per_second_wall": fired / seconds, "schedulers": schedulers,
+            "due_instants": instants}
 
 
 def throughput(url: str, n: int, schedulers: int) -> dict:

@@ -36,6 +36,10 @@ def test_the_whole_benchmark_runs_at_scale_100_and_reports_every_goal(capsys):
     assert results["web_complete"]["n"] == results["raw_step"]["n"] >= 5
     assert results["web_complete"]["warm_up"]["n"] == 2 and "a new worker's first completions" in out
     assert results["timers_one"]["duplicates"] == 0 and results["timers_one"]["missed"] == 0
+    # The month's deadlines: every timer of that part fell due at the same instant, and all fired once.
+    at_once = results["timers_at_once"]
+    assert (at_once["fired"], at_once["due_instants"], at_once["duplicates"], at_once["missed"]) == (100, 1, 0, 0)
+    assert results["timers_one"]["due_instants"] > 1 and "all due at one instant" in out
     # Two worker processes really started their share, and the raw ceilings are printed beside.
     assert results["starts_two"]["started"] == 50 and results["starts_two"]["processes"] == 2
     for ceiling in ("two processes at once", "raw SpiffWorkflow start", "raw SpiffWorkflow firing"):
