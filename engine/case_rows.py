@@ -8,12 +8,12 @@ and checks against the new lock_version.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, defer, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 
 from engine.errors import StaleCase
-from engine.held_writes import CASE, write
+from engine.held_writes import CASE, held_row, write
 from engine.models import Case, Deployment
 
 _CASES = Case.__table__
@@ -32,6 +32,12 @@ _WRITE = (update(_CASES)
           .where(_CASES.c.id == bindparam("w_id"), _CASES.c.lock_version == bindparam("w_lock"))
           .values({column: bindparam("w_" + column) for column in MUTABLE} | {"lock_version": bindparam("w_next")}))
 _INSERT = insert(_CASES).returning(_CASES.c.id)
+_INSERT_WITH_ID = insert(_CASES)
+# On PostgreSQL a new case's id is drawn from the table's sequence by the read that comes before
+# its INSERT (the process's latest version). The INSERT then waits among the command's held writes
+# and goes out with them, already holding the case's state after its first steps: one round trip
+# and one statement fewer per start than INSERT ... RETURNING id now and UPDATE at the end.
+NEW_CASE_ID = func.nextval(func.pg_get_serial_sequence("cases", "id"))
 _VERSION_WITHOUT_FILES = [defer(Deployment.files)]
 _NEW_CASE = manager_of_class(Case).new_instance
 _STALE = "Ärendet ändrades av någon annan samtidigt. Ladda om och försök igen."
@@ -57,11 +63,16 @@ def case_from_row(session: Session, row: dict) -> Case:
     return _as_stored(session, row, deployment)
 
 
-def insert_case(session: Session, deployment: Deployment, **values) -> Case:
-    """Store a new case row and return it as a persistent Case of this session."""
+def insert_case(session: Session, deployment: Deployment, *, case_id: int | None = None, **values) -> Case:
+    """Store a new case row and return it as a persistent Case of this session. With `case_id`
+    (drawn by NEW_CASE_ID) the INSERT is a held write (engine.held_writes) that write_case amends."""
     row = {column: None for column in MUTABLE} | {"deployment_id": deployment.id, "lock_version": 1} | values
-    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
-    return _as_stored(session, row, deployment)
+    if case_id is None:
+        row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    else:
+        row["id"] = case_id
+        write(session, CASE, _INSERT_WITH_ID, [row], case_id=case_id)
+    return _as_stored(session, dict(row), deployment)
 
 
 def _as_stored(session: Session, row: dict, deployment: Deployment) -> Case:
@@ -80,11 +91,15 @@ def write_case(session: Session, case: Case) -> None:
     """Write the case's columns if nobody changed the row since it was read. Raises StaleCase."""
     if case.deployment is not None:
         case.deployment_id = case.deployment.id
-    row = {"w_" + column: getattr(case, column) for column in MUTABLE}
-    row |= {"w_id": case.id, "w_lock": case.lock_version, "w_next": case.lock_version + 1}
-    # Inside engine.held_writes the guard is checked when the batch is sent: a short rowcount there
-    # fails the whole batch, which is rolled back as one.
-    write(session, CASE, _WRITE, [row], case_id=case.id, must_match=StaleCase(_STALE))
+    unsent = held_row(session, _INSERT_WITH_ID, case.id)
+    if unsent is not None:  # a new case not yet sent: its INSERT takes what the UPDATE would write
+        unsent.update({column: getattr(case, column) for column in MUTABLE}, lock_version=case.lock_version + 1)
+    else:
+        row = {"w_" + column: getattr(case, column) for column in MUTABLE}
+        row |= {"w_id": case.id, "w_lock": case.lock_version, "w_next": case.lock_version + 1}
+        # Inside engine.held_writes the guard is checked when the batch is sent: a short rowcount
+        # there fails the whole batch, which is rolled back as one.
+        write(session, CASE, _WRITE, [row], case_id=case.id, must_match=StaleCase(_STALE))
     set_committed_value(case, "lock_version", case.lock_version + 1)
     # Every column a command may change was just written: the instance is now as stored. Without
     # this the session would still count it as modified, send it again and walk it in every later

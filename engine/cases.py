@@ -19,7 +19,7 @@ from engine.bpmn.sandbox import is_json_native
 from engine.bpmn.scripting import make_script_engine
 from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.bpmn.timer_clock import using_clock
-from engine.case_rows import insert_case, load_case, write_case
+from engine.case_rows import NEW_CASE_ID, insert_case, load_case, write_case
 from engine.clock import Clock
 from engine.deployments import compiled_model, forms_for, latest_deployment
 from engine.derived import DerivedChanges, StoredRows, read_case_rows, sync_derived_rows
@@ -138,10 +138,10 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
     """Start the latest version of a process with `data`. Raises UnknownProcess, InvalidData."""
     data = dict(_require_json_object(data, "Startdata"))
     runtime = _runtime_for_start(session, clock, user, _runtime)
-    deployment = _latest_version(session, process_key)
+    deployment, case_id = _latest_version(session, process_key)
     model = compiled_model(deployment)
     now = clock.now()
-    case = insert_case(session, deployment, process_key=process_key, status=RUNNING, business_key=business_key,
+    case = insert_case(session, deployment, case_id=case_id, process_key=process_key, status=RUNNING, business_key=business_key,
                        title=title or str(data.get("title", ""))[:300], state="{}",
                        serializer_version=STATE_VERSION, started_by=user, created_at=now, updated_at=now)
     workflow = _attach(BpmnWorkflow(model.spec, model.subprocess_specs), runtime, case)
@@ -160,12 +160,21 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
 _LATEST_WITHOUT_FILES = (select(Deployment).options(defer(Deployment.files))
                          .where(Deployment.process_key == bindparam("process_key"))
                          .order_by(Deployment.version.desc()).limit(1))
+_LATEST_AND_NEW_CASE_ID = _LATEST_WITHOUT_FILES.add_columns(NEW_CASE_ID)
 
 
-def _latest_version(session: Session, process_key: str) -> Deployment:
-    """The newest version without its files (see case_rows.WITHOUT_MODEL_FILES). Raises UnknownProcess."""
-    found = session.scalars(_LATEST_WITHOUT_FILES, {"process_key": process_key}).first()
-    return found if found is not None else latest_deployment(session, process_key)
+def _latest_version(session: Session, process_key: str) -> tuple[Deployment, int | None]:
+    """The newest version without its files (see case_rows.WITHOUT_MODEL_FILES) and, on PostgreSQL,
+    the new case's id drawn in the same statement (case_rows.NEW_CASE_ID). Raises UnknownProcess."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(_LATEST_AND_NEW_CASE_ID, {"process_key": process_key}).first()
+        if found is not None:
+            return found[0], found[1]
+    else:
+        found = session.scalars(_LATEST_WITHOUT_FILES, {"process_key": process_key}).first()
+        if found is not None:
+            return found, None
+    return latest_deployment(session, process_key), None
 
 
 def _runtime_for_start(session, clock, user, given: Runtime | None) -> Runtime:

@@ -225,8 +225,14 @@ def sync_derived_rows(session: Session, case: Case, workflow, now: datetime, *,
     Plain SQL statements (through engine.held_writes), not ORM objects: this runs on every command,
     and the unit of work costs about a millisecond per table here. The caller has written the case."""
     running = case.status == "running"
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
-    timers, messages = _waits(case, workflow, workflow.get_tasks(state=TaskState.WAITING) if running else [])
+    ready, waiting = {}, []
+    # One walk of the task tree for both (each walk visits every task: a tenth of a millisecond here).
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING) if running else ():
+        if task.state == TaskState.WAITING:
+            waiting.append(task)
+        elif task.task_spec.manual:
+            ready[str(task.id)] = task
+    timers, messages = _waits(case, workflow, waiting)
     changes = DerivedChanges(timers={task_id: due for task_id, (_, due) in timers.items()})
 
     if stored is None:

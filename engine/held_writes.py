@@ -17,6 +17,9 @@ What keeps it correct:
   A case held a second time sends everything held first.
 - A write that must hit exactly its rows (the case row's lock_version guard) is checked when it is
   sent, for all its rows at once.
+- A case's row held with its id (`write(..., case_id=...)`) can be changed until it is sent
+  (`held_row`): a new case's INSERT, held at the start, is sent with the state its first steps left.
+  Being in the first phase it goes out before every row that refers to the case.
 - On an exception inside the block the held writes are dropped: use the block only where a failure
   rolls the whole transaction back.
 
@@ -49,11 +52,12 @@ class _Held:
     groups: dict = field(default_factory=dict)  # (phase, statement) -> [params], first-held order
     must_match: dict = field(default_factory=dict)  # (phase, statement) -> error raised on a short rowcount
     cases: set = field(default_factory=set)
+    case_rows: dict = field(default_factory=dict)  # (statement, case id) -> the row held for that case
 
     def take(self) -> list:
         order = sorted(self.groups, key=lambda key: key[0])  # stable: first-held order within a phase
         taken = [(key[1], self.groups[key], self.must_match.get(key)) for key in order]
-        self.groups, self.must_match, self.cases = {}, {}, set()
+        self.groups, self.must_match, self.cases, self.case_rows = {}, {}, set(), {}
         return taken
 
 
@@ -70,10 +74,19 @@ def write(session: Session, phase: int, statement, rows: list[dict], *, case_id:
         if case_id in held.cases:
             _send(connection, held)
         held.cases.add(case_id)
+        if len(rows) == 1:
+            held.case_rows[(statement, case_id)] = rows[0]
     key = (phase, statement)
     held.groups.setdefault(key, []).extend(rows)
     if must_match is not None:
         held.must_match[key] = must_match
+
+
+def held_row(session: Session, statement, case_id: int) -> dict | None:
+    """The row `write` holds for `statement` and the case, while it is still unsent: changing it
+    changes what will be written (a new case's INSERT then carries its state after its first steps)."""
+    held = session.connection().info.get(_KEY)
+    return None if held is None else held.case_rows.get((statement, case_id))
 
 
 @contextmanager

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.bpmn.timer_clock import using_clock
 from engine.case_rows import case_from_row
 from engine.cases import _load, _park, _save, _steps
 from engine.clock import Clock
@@ -103,12 +102,8 @@ def fire_timer(session: Session, timer: ClaimedTimer, *, clock: Clock, stored: S
     record_event(session, clock, actor="system", kind="timer_fired", case_id=case.id, element_id=timer.element_id,
                  task_id=timer.task_id, data={"due_at": timer.due_at.isoformat()})
 
-    def wake():
-        with using_clock(clock):
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
-
-    _steps(workflow, case, runtime, first=wake)
+    # _steps runs the engine on from the woken timer (once: each run walks the whole task tree).
+    _steps(workflow, case, runtime, first=workflow.refresh_timers)
     changes = _save(case, workflow, runtime, stored=stored)
     # The save rewrote the case's timer rows: gone when the timer fired, moved on when a cycle timer
     # did; still here and due means the engine did not accept it.
