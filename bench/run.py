@@ -136,8 +136,8 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
     if "starts_two" in results:
         rows += [("  two processes at once (as two web workers)", f"{results['starts_two']['per_second']:.0f}",
                   ">= 300", ok(results["starts_two"]["per_second"] >= 300)),
-                 ("  raw SpiffWorkflow start of the same diagram, nothing stored",
-                  f"{results['starts_raw']['per_second']:.0f}", "ceiling", "")]
+                 ("  raw SpiffWorkflow start of the same diagram, nothing stored (Kompis's share)",
+                  _ceiling(results["starts_raw"], results["starts"]), "ceiling", "")]
     rows += [
         (f"due timers fired, one scheduler, per second ({one['fired']} timers)",
          f"{one['per_second']:.0f}", ">= 1000", ok(one["per_second"] >= 1000 and one["duplicates"] == 0)),
@@ -147,8 +147,8 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
         rows += [("  the same, all due at one instant (a month's report deadlines)", f"{same['per_second']:.0f}",
                   ">= 1000", ok(same["per_second"] >= 1000 and same["duplicates"] == 0 and same["missed"] == 0))]
     if "timers_raw" in results:
-        rows += [("  raw SpiffWorkflow firing of the same diagram, nothing stored",
-                  f"{results['timers_raw']['per_second']:.0f}", "ceiling", "")]
+        rows += [("  raw SpiffWorkflow firing of the same diagram, nothing stored (Kompis's share)",
+                  _ceiling(results["timers_raw"], one), "ceiling", "")]
     if "timers_two" in results:
         two = results["timers_two"]
         rows += [("due timers fired, two schedulers, per second", f"{two['per_second']:.0f}",
@@ -165,6 +165,11 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
         ("web worker resident memory, MB", f"{mem['rss_mb']:.0f}", "<= 150", ok(mem["rss_mb"] <= 150)),
     ]
     return rows
+
+
+def _ceiling(raw: dict, kompis: dict) -> str:
+    """The raw rate with Kompis's as a share of it: the host's speed moves both, the share much less."""
+    return f"{raw['per_second']:.0f} ({kompis['per_second'] / raw['per_second']:.0%})"
 
 
 def print_table(results: dict) -> None:
