@@ -93,7 +93,8 @@ def write_case(session: Session, case: Case) -> None:
         case.deployment_id = case.deployment.id
     unsent = held_row(session, _INSERT_WITH_ID, case.id)
     if unsent is not None:  # a new case not yet sent: its INSERT takes what the UPDATE would write
-        unsent.update({column: getattr(case, column) for column in MUTABLE}, lock_version=case.lock_version + 1)
+        unsent.update({column: getattr(case, column) for column in MUTABLE},
+                      lock_version=case.lock_version + 1)
     else:
         row = {"w_" + column: getattr(case, column) for column in MUTABLE}
         row |= {"w_id": case.id, "w_lock": case.lock_version, "w_next": case.lock_version + 1}

@@ -141,8 +141,8 @@ def start_case(session: Session, process_key: str, data: dict | None = None, *, 
     deployment, case_id = _latest_version(session, process_key)
     model = compiled_model(deployment)
     now = clock.now()
-    case = insert_case(session, deployment, case_id=case_id, process_key=process_key, status=RUNNING, business_key=business_key,
-                       title=title or str(data.get("title", ""))[:300], state="{}",
+    case = insert_case(session, deployment, case_id=case_id, process_key=process_key, status=RUNNING,
+                       business_key=business_key, title=title or str(data.get("title", ""))[:300], state="{}",
                        serializer_version=STATE_VERSION, started_by=user, created_at=now, updated_at=now)
     workflow = _attach(BpmnWorkflow(model.spec, model.subprocess_specs), runtime, case)
     workflow.task_tree.data.update(data)

@@ -81,12 +81,14 @@ def test_a_new_case_is_written_once_with_its_state_after_its_first_steps(session
         case = session.get(Case, case_id)
         assert (case.title, case.status, case.lock_version) == ("Ny", "running", 2)
         assert '"points":3' in case.state.replace(" ", "")
-        assert session.scalars(select(OpenTask.name).where(OpenTask.case_id == case_id)).all() == ["Check"]
+        waiting_at = session.scalars(select(OpenTask.name).where(OpenTask.case_id == case_id)).all()
+        assert waiting_at == ["Check"]
     with sessions.begin() as session:  # and it is an ordinary case from here on
         task_id = session.scalars(select(OpenTask.id).where(OpenTask.case_id == case_id)).one()
         engine.complete_task(session, task_id, {}, user="anna", clock=clock)
     with sessions() as session:
-        assert (session.get(Case, case_id).status, session.get(Case, case_id).lock_version) == ("completed", 3)
+        case = session.get(Case, case_id)
+        assert (case.status, case.lock_version) == ("completed", 3)
 
 
 def test_a_start_whose_first_steps_store_a_row_of_the_case_stores_the_case_before_it(sessions, clock):
