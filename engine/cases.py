@@ -21,6 +21,7 @@ from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.bpmn.timer_clock import using_clock
 from engine.case_rows import NEW_CASE_ID, insert_case, load_case, write_case
 from engine.clock import Clock
+from engine.db import is_postgresql
 from engine.deployments import compiled_model, forms_for, latest_deployment
 from engine.derived import DerivedChanges, StoredRows, read_case_rows, sync_derived_rows
 from engine.errors import (
@@ -166,7 +167,7 @@ _LATEST_AND_NEW_CASE_ID = _LATEST_WITHOUT_FILES.add_columns(NEW_CASE_ID)
 def _latest_version(session: Session, process_key: str) -> tuple[Deployment, int | None]:
     """The newest version without its files (see case_rows.WITHOUT_MODEL_FILES) and, on PostgreSQL,
     the new case's id drawn in the same statement (case_rows.NEW_CASE_ID). Raises UnknownProcess."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         found = session.execute(_LATEST_AND_NEW_CASE_ID, {"process_key": process_key}).first()
         if found is not None:
             return found[0], found[1]
