@@ -19,7 +19,7 @@ from engine.bpmn.sandbox import is_json_native
 from engine.bpmn.scripting import make_script_engine
 from engine.bpmn.state import STATE_VERSION, dump_state, load_state
 from engine.bpmn.timer_clock import using_clock
-from engine.case_rows import NEW_CASE_ID, insert_case, load_case, write_case
+from engine.case_rows import NEW_CASE_ID, insert_case, load_case, task_with_locked_case, write_case
 from engine.clock import Clock
 from engine.db import is_postgresql
 from engine.deployments import compiled_model, forms_for, latest_deployment
@@ -198,9 +198,10 @@ def _missing_task(session: Session, task_id: str) -> KompisError:
     return TaskNotOpen("Uppgiften är inte längre öppen: ärendet har gått vidare.")
 
 
-def get_open_task(session: Session, task_id: str) -> OpenTask:
-    """The open task, or UnknownTask / TaskNotOpen saying why not."""
-    row = session.get(OpenTask, str(task_id))
+def get_open_task(session: Session, task_id: str, *, lock_case: bool = False) -> OpenTask:
+    """The open task, or UnknownTask / TaskNotOpen saying why not. `lock_case`: read as stored now,
+    with its case locked for the command that follows (complete_task), in the same statement."""
+    row = task_with_locked_case(session, str(task_id)) if lock_case else session.get(OpenTask, str(task_id))
     if row is None:
         raise _missing_task(session, str(task_id))
     return row

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 import engine
@@ -10,7 +11,10 @@ from engine.errors import Conflict
 from engine.models import Case, Event, OpenTask, WaitingMessage
 
 
-def test_fifty_concurrent_completions_of_one_task_have_exactly_one_winner(sessions, clock, deploy_fixture):
+@pytest.mark.parametrize("lock_ahead", [False, True], ids=["command alone", "task read with its case locked"])
+def test_fifty_concurrent_completions_of_one_task_have_exactly_one_winner(sessions, clock, deploy_fixture,
+                                                                         lock_ahead):
+    """`lock_ahead`: as the web app does, the task is read with its case locked before the command."""
     deploy_fixture("approval")
     with sessions.begin() as session:
         case_id = engine.start_case(session, "approval", {"applicant_id": "A1"}, user="anna", clock=clock).id
@@ -25,6 +29,8 @@ def test_fifty_concurrent_completions_of_one_task_have_exactly_one_winner(sessio
         barrier.wait()
         try:
             with sessions.begin() as session:
+                if lock_ahead:
+                    engine.get_open_task(session, task_id, lock_case=True)
                 engine.complete_task(session, task_id, {"approved": True, "points": 9}, user=f"user{n}",
                                      clock=clock)
             result = f"won:user{n}"

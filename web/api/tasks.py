@@ -36,16 +36,17 @@ def _may_work(user, task) -> bool:
     return user.role in MANAGER_ROLES or task.group in (user.groups or []) or task.assignee == user.username
 
 
-def _open_task(task_id: str):
+def _open_task(task_id: str, *, lock_case: bool = False):
     """The open task if the caller may work it: 404 for an id that is no task (ids are UUIDs), 403 for
-    another group's task, open or not (who completed it is only for those who may see its case)."""
+    another group's task, open or not (who completed it is only for those who may see its case).
+    `lock_case`: for a command that locks the case, read with the lock (engine.get_open_task)."""
     try:
         UUID(task_id)
     except ValueError:
         raise UnknownTask(f"Uppgiften {task_id} finns inte.") from None
     db = database.session()
     try:
-        task = engine.get_open_task(db, task_id)
+        task = engine.get_open_task(db, task_id, lock_case=lock_case)
     except TaskNotOpen:
         case_id = db.scalar(select(Event.case_id).where(Event.task_id == task_id).limit(1))
         if case_id is None or not can_view_case(db, g.api_user, case_id):
@@ -163,6 +164,6 @@ class Complete(MethodView):
     @blp.alt_response(422, schema=ErrorOut)
     def post(self, body, task_id):
         """Complete the task with form data: 422 with errors per field, 409 when no longer open."""
-        task = _open_task(task_id)  # held: the session's identity map keeps only what is referenced
+        task = _open_task(task_id, lock_case=True)  # held: the identity map keeps only what is referenced
         return _command(lambda db: _case_out(engine.complete_task(
             db, task.id, body["data"], user=g.api_user.username, clock=database.clock(), claim=True)))

@@ -90,7 +90,7 @@ def submit(task_id: str):
     user = current_user()
     db = database.session()
     try:
-        task = engine.get_open_task(db, task_id)
+        task = engine.get_open_task(db, task_id, lock_case=True)  # the case for the command below
     except TaskNotOpen as exc:
         return _gone(exc, task_id)
     except NotFound:
