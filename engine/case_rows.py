@@ -29,7 +29,8 @@ _BY_ID = (select(Case).where(Case.id == bindparam("case_id")).options(WITHOUT_MO
           .execution_options(populate_existing=True))
 _LOCKED_BY_ID = _BY_ID.with_for_update(of=Case)
 # A request that works a task reads the task (who may work it) and then locks its case: one
-# statement for both saves the command a round trip (~0.4 ms on PostgreSQL here, a tenth of it).
+# statement for both saves the command a round trip (~0.4 ms on PostgreSQL here, a tenth of an API
+# completion).
 _TASK_AND_LOCKED_CASE = (select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
                          .where(OpenTask.id == bindparam("task_id")).options(WITHOUT_MODEL_FILES)
                          .with_for_update(of=Case).execution_options(populate_existing=True))
