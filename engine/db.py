@@ -66,10 +66,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    if kwargs.get("pool_pre_ping"):
-        return create_engine(url, **kwargs)
     engine = create_engine(url, **kwargs)
-    _ping_when_in_doubt(engine)
+    if not kwargs.get("pool_pre_ping"):  # asked for explicitly, pool_pre_ping pings every checkout
+        _ping_when_in_doubt(engine)
     return engine
 
 
